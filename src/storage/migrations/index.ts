@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as initialSchema from './001-initial-schema.js';
+
+/** Every migration, in order. Names sort lexically, which is the order Kysely applies them in. */
+export const migrations: Record<string, Migration> = {
+  '001-initial-schema': initialSchema,
+};

@@ -1,0 +1,152 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Meeting } from '../../domain/meetings/meeting.js';
+import type { Database, MeetingRow, NewMeetingRow } from '../tables.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The part of a Meeting that has no column of its own, kept as one JSON document. */
+type MeetingDocument = Omit<
+  Meeting,
+  | 'id'
+  | 'tenantId'
+  | 'organizerId'
+  | 'externalId'
+  | 'threadId'
+  | 'creationDateTime'
+  | 'startDateTime'
+  | 'endDateTime'
+  | 'expiryDateTime'
+  | 'version'
+  | 'videoTeleconferenceId'
+>;
+
+const COLUMNS = [
+  'id',
+  'tenant_id',
+  'organizer_id',
+  'external_id',
+  'thread_id',
+  'join_meeting_id',
+  'conference_id',
+  'video_teleconference_id',
+  'creation_date_time',
+  'start_date_time',
+  'end_date_time',
+  'expiry_date_time',
+  'resource',
+  'version',
+] as const;
+
+export function meetingToRow(m: Meeting): NewMeetingRow {
+  const {
+    id,
+    tenantId,
+    organizerId,
+    externalId,
+    threadId,
+    creationDateTime,
+    startDateTime,
+    endDateTime,
+    expiryDateTime,
+    version: _version,
+    videoTeleconferenceId,
+    ...doc
+  } = m;
+  const resource: MeetingDocument = doc;
+  return {
+    id,
+    tenant_id: tenantId,
+    organizer_id: organizerId,
+    external_id: externalId,
+    thread_id: threadId,
+    join_meeting_id: m.joinMeetingIdSettings.joinMeetingId,
+    conference_id: m.audioConferencing.conferenceId,
+    video_teleconference_id: videoTeleconferenceId,
+    creation_date_time: creationDateTime,
+    start_date_time: startDateTime,
+    end_date_time: endDateTime,
+    expiry_date_time: expiryDateTime,
+    resource: JSON.stringify(resource),
+  };
+}
+
+export function rowToMeeting(row: MeetingRow): Meeting {
+  const doc = JSON.parse(row.resource) as MeetingDocument;
+  return {
+    ...doc,
+    id: row.id,
+    tenantId: row.tenant_id,
+    organizerId: row.organizer_id,
+    externalId: row.external_id,
+    threadId: row.thread_id,
+    creationDateTime: row.creation_date_time,
+    startDateTime: row.start_date_time,
+    endDateTime: row.end_date_time,
+    expiryDateTime: row.expiry_date_time,
+    videoTeleconferenceId: row.video_teleconference_id,
+    version: Number(row.version),
+  };
+}
+
+export async function insertMeeting(db: Db, meeting: Meeting): Promise<void> {
+  await db.insertInto('meetings').values(meetingToRow(meeting)).execute();
+}
+
+export async function findMeetingById(db: Db, id: string): Promise<Meeting | undefined> {
+  const row = await db.selectFrom('meetings').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+  return row && rowToMeeting(row);
+}
+
+export async function findMeetingByThread(db: Db, threadId: string): Promise<Meeting | undefined> {
+  const row = await db.selectFrom('meetings').select(COLUMNS).where('thread_id', '=', threadId).executeTakeFirst();
+  return row && rowToMeeting(row);
+}
+
+export async function findMeetingByJoinMeetingId(db: Db, joinMeetingId: string): Promise<Meeting | undefined> {
+  const row = await db.selectFrom('meetings').select(COLUMNS).where('join_meeting_id', '=', joinMeetingId).executeTakeFirst();
+  return row && rowToMeeting(row);
+}
+
+export async function findMeetingByVtcId(db: Db, vtcId: string): Promise<Meeting | undefined> {
+  const row = await db.selectFrom('meetings').select(COLUMNS).where('video_teleconference_id', '=', vtcId).executeTakeFirst();
+  return row && rowToMeeting(row);
+}
+
+export async function findMeetingByExternalId(
+  db: Db,
+  tenantId: string,
+  organizerId: string,
+  externalId: string,
+): Promise<Meeting | undefined> {
+  const row = await db
+    .selectFrom('meetings')
+    .select(COLUMNS)
+    .where('tenant_id', '=', tenantId)
+    .where('organizer_id', '=', organizerId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  return row && rowToMeeting(row);
+}
+
+/** Writes an updated meeting if nobody else updated it first; returns whether it did. */
+export async function updateMeeting(db: Db, meeting: Meeting): Promise<boolean> {
+  const row = meetingToRow(meeting);
+  const res = await db
+    .updateTable('meetings')
+    .set({
+      start_date_time: row.start_date_time,
+      end_date_time: row.end_date_time,
+      expiry_date_time: row.expiry_date_time,
+      resource: row.resource,
+      version: meeting.version + 1,
+    })
+    .where('id', '=', meeting.id)
+    .where('version', '=', meeting.version)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export async function deleteMeeting(db: Db, id: string): Promise<boolean> {
+  const res = await db.deleteFrom('meetings').where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) === 1;
+}

@@ -1,0 +1,130 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * Row types of every table. Columns are portable across SQLite and PostgreSQL: text for ids, times
+ * (UTC, 7 fractional digits, so text order is time order) and JSON documents; integers for flags.
+ */
+export interface Database {
+  tenants: TenantsTable;
+  tenant_domains: TenantDomainsTable;
+  users: UsersTable;
+  applications: ApplicationsTable;
+  application_secrets: ApplicationSecretsTable;
+  application_permissions: ApplicationPermissionsTable;
+  delegated_consents: DelegatedConsentsTable;
+  access_policies: AccessPoliciesTable;
+  access_policy_apps: AccessPolicyAppsTable;
+  access_policy_assignments: AccessPolicyAssignmentsTable;
+  meeting_templates: MeetingTemplatesTable;
+  signing_keys: SigningKeysTable;
+  meetings: MeetingsTable;
+}
+
+export interface TenantsTable {
+  id: string;
+  display_name: string;
+  /** JSON TenantSettings: dial-in numbers, meeting-policy defaults. */
+  settings: string;
+  created_at: string;
+}
+export interface TenantDomainsTable {
+  /** Lower-case domain name, unique across the service. */
+  domain: string;
+  tenant_id: string;
+  is_default: number;
+}
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  /** Lower-case user principal name, unique across the service. */
+  upn: string;
+  display_name: string;
+  /** scrypt hash (see identity/secrets.ts); never the password. */
+  password_hash: string;
+  created_at: string;
+}
+export interface ApplicationsTable {
+  /** Object id of the app's service principal: the `oid` of its app-only tokens. */
+  id: string;
+  client_id: string;
+  tenant_id: string;
+  display_name: string;
+  /** Entra's "Allow public client flows": ROPC without a client secret. */
+  allow_public_client: number;
+  created_at: string;
+}
+export interface ApplicationSecretsTable {
+  id: string;
+  application_id: string;
+  /** SHA-256 of the secret (secrets are high-entropy, so a fast hash suffices); never the secret. */
+  secret_hash: string;
+  /** First three characters, shown in listings as Entra does. */
+  hint: string;
+  created_at: string;
+}
+export interface ApplicationPermissionsTable {
+  application_id: string;
+  permission: string;
+}
+export interface DelegatedConsentsTable {
+  application_id: string;
+  scope: string;
+}
+export interface AccessPoliciesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  /** Lower-case name: policy names are unique per tenant regardless of case, as in Teams. */
+  name_key: string;
+  description: string;
+  created_at: string;
+}
+export interface AccessPolicyAppsTable {
+  policy_id: string;
+  client_id: string;
+}
+export interface AccessPolicyAssignmentsTable {
+  tenant_id: string;
+  /** A user id, or '*' for the tenant-wide (-Global) grant. */
+  user_id: string;
+  policy_id: string;
+}
+export interface MeetingTemplatesTable {
+  id: string;
+  tenant_id: string;
+  display_name: string;
+  /** JSON { values: {...meeting options}, locked: [option names] }. */
+  definition: string;
+}
+export interface SigningKeysTable {
+  kid: string;
+  /** JWK of the RSA private key. */
+  private_jwk: string;
+  public_jwk: string;
+  created_at: string;
+}
+export interface MeetingsTable {
+  id: string;
+  tenant_id: string;
+  organizer_id: string;
+  /** createOrGet key part; null for meetings made by plain create. */
+  external_id: string | null;
+  thread_id: string;
+  join_meeting_id: string;
+  conference_id: string;
+  video_teleconference_id: string;
+  creation_date_time: string;
+  start_date_time: string;
+  end_date_time: string;
+  expiry_date_time: string;
+  /** JSON StoredMeeting: every property that is not a column above. */
+  resource: string;
+  /** Bumped by every update, for optimistic concurrency. */
+  version: Generated<number>;
+}
+
+export type TenantRow = Selectable<TenantsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type ApplicationRow = Selectable<ApplicationsTable>;
+export type MeetingRow = Selectable<MeetingsTable>;
+export type NewMeetingRow = Insertable<MeetingsTable>;
