@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import type { Principal } from '../identity/access-tokens.js';
+import { accessPolicyAllows, findUserInTenant } from '../storage/repositories/directory-repository.js';
+import type { Database, UserRow } from '../storage/tables.js';
+import { forbidden, meRequiresDelegated, missingPermission, noApplicationAccessPolicy, userNotFound } from './errors.js';
+
+/** Whose meetings a path addresses: `/me/…` or `/users/{id or UPN}/…`. */
+export type MeetingOwnerPath = { me: true } | { me: false; userId: string };
+
+export type Access = 'read' | 'write';
+
+/**
+ * The permission matrix of fact sheet §3.0: delegated callers need OnlineMeetings.Read or .ReadWrite
+ * and act only for themselves; apps need OnlineMeetings.Read.All or .ReadWrite.All on /users/{id} paths
+ * plus an application access policy for that user (§5), and cannot use /me at all.
+ */
+const NEEDED: Record<Principal['kind'], Record<Access, string[]>> = {
+  user: { read: ['OnlineMeetings.Read', 'OnlineMeetings.ReadWrite'], write: ['OnlineMeetings.ReadWrite'] },
+  app: { read: ['OnlineMeetings.Read.All', 'OnlineMeetings.ReadWrite.All'], write: ['OnlineMeetings.ReadWrite.All'] },
+};
+
+export function hasPermission(principal: Principal, access: Access): boolean {
+  const granted = principal.kind === 'user' ? principal.scopes : principal.roles;
+  return NEEDED[principal.kind][access].some((p) => granted.has(p));
+}
+
+/** Resolves the user a meetings path acts for, and checks that the caller may act for them. */
+export async function authorizeMeetingOwner(
+  db: Kysely<Database>,
+  principal: Principal,
+  path: MeetingOwnerPath,
+  access: Access,
+): Promise<UserRow> {
+  if (principal.kind === 'app' && path.me) throw meRequiresDelegated();
+  if (!hasPermission(principal, access)) throw missingPermission(NEEDED[principal.kind][access]);
+  const userKey = path.me ? (principal as { userId: string }).userId : path.userId;
+  const user = await findUserInTenant(db, principal.tenantId, userKey);
+  if (!user) throw userNotFound(userKey);
+  if (principal.kind === 'user') {
+    // A delegated token acts only as its own user (§3.0: /users/{id} takes the signed-in user's id).
+    if (user.id !== principal.userId) throw forbidden('The signed-in user can only access their own online meetings.');
+    return user;
+  }
+  if (!(await accessPolicyAllows(db, principal.tenantId, user.id, principal.clientId))) throw noApplicationAccessPolicy();
+  return user;
+}

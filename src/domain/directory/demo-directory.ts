@@ -1,0 +1,107 @@
+import type { Kysely } from 'kysely';
+import { isEmpty } from '../../storage/repositories/directory-repository.js';
+import type { Database } from '../../storage/tables.js';
+import { GraphError } from '../errors.js';
+import { DirectoryService } from './directory-service.js';
+import type { MeetingTemplateDefinition } from './tenant-settings.js';
+
+/**
+ * The well-known demo directory, like Azurite's devstoreaccount1: fixed ids and secrets that tests and
+ * snippets everywhere can rely on. These values are a contract (README "Demo directory"); do not change them.
+ * They are public, so a deployment that holds real data must turn seeding off (SEED_DEMO_DIRECTORY=false).
+ */
+export const DEMO = {
+  password: 'Demo-Passw0rd!',
+  contoso: {
+    tenantId: '049d4814-06f2-4ac7-8c07-6547360dd433',
+    domain: 'contoso.test',
+    alice: { id: 'ac02a79f-b09d-4d0a-a1f5-2ad5ab314a58', upn: 'alice@contoso.test', displayName: 'Alice Adams' },
+    bob: { id: '213795bc-ba9a-4d64-9366-06dcd08731a2', upn: 'bob@contoso.test', displayName: 'Bob Baker' },
+    carol: { id: '1abdbcdc-63ba-45e2-8392-c3f81e1d291c', upn: 'carol@contoso.test', displayName: 'Carol Chen' },
+    scheduler: { clientId: '30a2fcea-f295-468c-abe2-b48159ee8486', secret: 'scheduler-demo-secret', displayName: 'Meeting Scheduler' },
+    client: { clientId: '358b1947-f5d9-4301-8ae7-ba77a3a74041', secret: 'client-demo-secret', displayName: 'Meeting Client' },
+    templateId: '05b9ed5f-2ac3-4470-aae9-f4a0c30b1a4b',
+  },
+  fabrikam: {
+    tenantId: 'a46aa479-2ce9-44fb-bf90-301ac12db47a',
+    domain: 'fabrikam.test',
+    dave: { id: '70f75c01-19bd-4979-9379-e9e977df4aff', upn: 'dave@fabrikam.test', displayName: 'Dave Diaz' },
+    scheduler: { clientId: 'bf5e306d-d15e-4a22-80e4-5e3ff5c3a703', secret: 'fabrikam-demo-secret', displayName: 'Fabrikam Scheduler' },
+  },
+} as const;
+
+/**
+ * The demo template ("Confidential briefing", the seed's example 4): only the organizer presents,
+ * nobody records, content is watermarked and everyone but the organizer waits in the lobby, all locked;
+ * chat during the meeting only and no reactions are preset but may be changed.
+ */
+export const DEMO_TEMPLATE: MeetingTemplateDefinition = {
+  values: {
+    allowedPresenters: 'organizer',
+    allowRecording: false,
+    watermarkProtection: { isEnabledForContentSharing: true, isEnabledForVideo: true },
+    lobbyBypassSettings: { scope: 'organizer', isDialInBypassEnabled: false },
+    allowMeetingChat: 'limited',
+    allowTeamworkReactions: false,
+  },
+  locked: ['allowedPresenters', 'allowRecording', 'watermarkProtection', 'lobbyBypassSettings'],
+};
+
+/** Seeds the demo directory into an empty database; returns whether it did. */
+export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> {
+  if (!(await isEmpty(db))) return false;
+  const dir = new DirectoryService(db);
+  const c = DEMO.contoso;
+  try {
+    await dir.createTenant({ id: c.tenantId, displayName: 'Contoso', domain: c.domain });
+  } catch (err) {
+    if (err instanceof GraphError && err.status === 409) return false; // another instance is seeding the same database
+    throw err;
+  }
+  for (const u of [c.alice, c.bob, c.carol]) {
+    await dir.createUser({ tenant: c.tenantId, id: u.id, upn: u.upn, displayName: u.displayName, password: DEMO.password });
+  }
+  await dir.createApplication({
+    tenant: c.tenantId,
+    clientId: c.scheduler.clientId,
+    displayName: c.scheduler.displayName,
+    secret: c.scheduler.secret,
+  });
+  await dir.grantApplicationPermission(c.scheduler.clientId, 'OnlineMeetings.ReadWrite.All');
+  await dir.createAccessPolicy({
+    tenant: c.tenantId,
+    name: 'Scheduler',
+    appIds: [c.scheduler.clientId],
+    description: 'Meeting Scheduler may act for Alice and Bob',
+  });
+  await dir.grantAccessPolicy({ tenant: c.tenantId, policy: 'Scheduler', user: c.alice.id });
+  await dir.grantAccessPolicy({ tenant: c.tenantId, policy: 'Scheduler', user: c.bob.id });
+  await dir.createApplication({
+    tenant: c.tenantId,
+    clientId: c.client.clientId,
+    displayName: c.client.displayName,
+    secret: c.client.secret,
+    allowPublicClient: true,
+  });
+  await dir.consentDelegated(c.client.clientId, ['OnlineMeetings.ReadWrite', 'OnlineMeetings.Read', 'User.Read']);
+  await dir.createMeetingTemplate({
+    tenant: c.tenantId,
+    id: c.templateId,
+    displayName: 'Confidential briefing',
+    definition: DEMO_TEMPLATE,
+  });
+
+  const f = DEMO.fabrikam;
+  await dir.createTenant({ id: f.tenantId, displayName: 'Fabrikam', domain: f.domain });
+  await dir.createUser({ tenant: f.tenantId, id: f.dave.id, upn: f.dave.upn, displayName: f.dave.displayName, password: DEMO.password });
+  await dir.createApplication({
+    tenant: f.tenantId,
+    clientId: f.scheduler.clientId,
+    displayName: f.scheduler.displayName,
+    secret: f.scheduler.secret,
+  });
+  await dir.grantApplicationPermission(f.scheduler.clientId, 'OnlineMeetings.ReadWrite.All');
+  await dir.createAccessPolicy({ tenant: f.tenantId, name: 'Fabrikam-Global', appIds: [f.scheduler.clientId], description: 'tenant-wide' });
+  await dir.grantAccessPolicy({ tenant: f.tenantId, policy: 'Fabrikam-Global', global: true });
+  return true;
+}

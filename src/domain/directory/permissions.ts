@@ -1,0 +1,26 @@
+/**
+ * Permission names this service knows. Names are exact (fact sheet §3.0); anything else is refused
+ * when granted, so that a typo shows up at grant time rather than as a 403 later.
+ */
+export const APPLICATION_PERMISSIONS = [
+  'OnlineMeetings.Read.All',
+  'OnlineMeetings.ReadWrite.All',
+  'OnlineMeetingArtifact.Read.All',
+  'OnlineMeetingRecording.Read.All',
+  'OnlineMeetingTranscript.Read.All',
+  'User.Read.All',
+] as const;
+
+export const DELEGATED_SCOPES = [
+  'OnlineMeetings.Read',
+  'OnlineMeetings.ReadWrite',
+  'OnlineMeetingArtifact.Read.All',
+  'VirtualAppointment.Read',
+  'VirtualAppointment.ReadWrite',
+  'User.Read',
+] as const;
+
+/** OpenID Connect scopes: always allowed, never part of `scp`. */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+export const canonicalPermission = (list: readonly string[], name: string) => list.find((p) => p.toLowerCase() === name.toLowerCase());

@@ -1,0 +1,130 @@
+/**
+ * The one catalog of errors graph-meetings answers with. Every function builds a GraphError that the
+ * HTTP error plugin (src/http/errors.ts) turns into Graph's OData envelope (fact sheet §6.1). Codes and
+ * messages are Graph's own where the fact sheet records them (§3, §5.1, §8); the section is cited beside each.
+ */
+export class GraphError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** Extra response headers (WWW-Authenticate, Retry-After). */
+  readonly headers: Record<string, string>;
+  /** Extra members of innerError (the 429 body carries some, §6.5). */
+  readonly innerError: Record<string, string>;
+  /** Logged, never sent. */
+  readonly detail?: string;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { headers?: Record<string, string>; innerError?: Record<string, string>; detail?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GraphError';
+    this.status = status;
+    this.code = code;
+    this.headers = options.headers ?? {};
+    this.innerError = options.innerError ?? {};
+    if (options.detail !== undefined) this.detail = options.detail;
+  }
+
+  get expose(): boolean {
+    return this.status < 500;
+  }
+}
+
+const bearerChallenge = (error?: string) =>
+  error
+    ? `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="${error}"`
+    : 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"';
+
+// --- authentication (client-compat §8) -------------------------------------------------------------
+export const accessTokenEmpty = () =>
+  new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.', {
+    headers: { 'www-authenticate': bearerChallenge() },
+  });
+
+export const invalidAuthenticationToken = (detail: string, message = 'Access token validation failure. Invalid audience.') =>
+  new GraphError(401, 'InvalidAuthenticationToken', message, {
+    headers: { 'www-authenticate': bearerChallenge('invalid_token') },
+    detail,
+  });
+
+export const tokenExpired = (detail: string) =>
+  new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.', {
+    headers: { 'www-authenticate': bearerChallenge('invalid_token') },
+    detail,
+  });
+
+// --- authorization (§3.0, §5.1) --------------------------------------------------------------------
+export const forbidden = (message = 'Insufficient privileges to complete the operation.') => new GraphError(403, 'Forbidden', message);
+
+export const missingPermission = (needed: string[]) =>
+  new GraphError(403, 'Forbidden', 'Insufficient privileges to complete the operation.', {
+    detail: `token lacks every one of: ${needed.join(', ')}`,
+  });
+
+/** §5.1: the current documented code is Forbidden; the message keeps the trailing period seen in 2024. */
+export const noApplicationAccessPolicy = () => new GraphError(403, 'Forbidden', 'No application access policy found for this app.');
+
+/** §3.0: an app token on a /me path. */
+export const meRequiresDelegated = () =>
+  new GraphError(400, 'Request_BadRequest', '/me request is only valid with delegated authentication flow.');
+
+// --- addressing ------------------------------------------------------------------------------------
+export const userNotFound = (userId: string) =>
+  new GraphError(
+    404,
+    'Request_ResourceNotFound',
+    `Resource '${userId}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+
+/** §3.3 / §9 quirk 5: the path user is not the meeting's organizer. */
+export const organizerMismatch = (userId: string) => new GraphError(404, 'NotFound', `Organizer Id mismatch User Id: ${userId}.`);
+
+export const meetingNotFound = () => new GraphError(404, 'NotFound', 'The specified meeting was not found.');
+
+/** §0.1, §8: an id that does not decode to Graph's format. */
+export const meetingIdCorrupted = () => new GraphError(400, 'BadRequest', 'Meeting Id is corrupted.');
+
+/** §8: a raw chat thread id passed where a meeting id belongs. */
+export const invalidMeetingId = (id: string) => new GraphError(400, 'BadRequest', `Invalid meeting id ${id}.`);
+
+/** §3.8: paths outside the supported surface. */
+export const apiNotSupported = () => new GraphError(404, 'NotFound', 'Requested API is not supported. Please check the path.');
+
+export const methodNotAllowed = (method: string) =>
+  new GraphError(405, 'Request_BadRequest', `The HTTP method '${method}' is not supported for this resource.`);
+
+// --- request shape ---------------------------------------------------------------------------------
+export const badRequest = (message: string) => new GraphError(400, 'BadRequest', message);
+
+export const invalidRequestBody = (message: string) => new GraphError(400, 'BadRequest', message);
+
+export const invalidProperty = (path: string, problem: string) =>
+  new GraphError(400, 'BadRequest', `Invalid value for property '${path}': ${problem}`);
+
+export const unsupportedMediaType = (contentType: string | undefined) =>
+  new GraphError(
+    415,
+    'UnsupportedMediaType',
+    contentType
+      ? `The content type '${contentType}' is not supported. Use 'application/json'.`
+      : "A request body needs the header 'Content-Type: application/json'.",
+  );
+
+export const payloadTooLarge = (limit: number) =>
+  new GraphError(413, 'RequestEntityTooLarge', `The request body is larger than the limit of ${limit} bytes.`);
+
+export const invalidArgument = (message: string) => new GraphError(400, 'InvalidArgument', message);
+
+export const queryOptionNotSupported = (option: string) =>
+  new GraphError(400, 'BadRequest', `The query option '${option}' is not supported on this resource.`);
+
+export const conflict = (message: string) => new GraphError(409, 'Conflict', message);
+
+// --- server side -----------------------------------------------------------------------------------
+export const internalError = (cause?: unknown) => new GraphError(500, 'InternalServerError', 'Internal Server Error', { cause });
+
+export const serviceUnavailable = (message = 'The service is temporarily unavailable.') =>
+  new GraphError(503, 'ServiceUnavailable', message, { headers: { 'retry-after': '1' } });

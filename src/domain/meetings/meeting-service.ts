@@ -1,0 +1,327 @@
+import type { Kysely } from 'kysely';
+import type { Principal } from '../../identity/access-tokens.js';
+import { meetingConstraint, uniqueViolation } from '../../storage/errors.js';
+import * as directory from '../../storage/repositories/directory-repository.js';
+import * as meetings from '../../storage/repositories/meeting-repository.js';
+import type { Database, UserRow } from '../../storage/tables.js';
+import { authorizeMeetingOwner, type MeetingOwnerPath } from '../authorization.js';
+import { addMilliseconds, compareDateTime, formatDateTime, now, requireDateTime, type GraphDateTime } from '../datetime.js';
+import { parseTenantSettings, type MeetingOptions, type MeetingTemplateDefinition } from '../directory/tenant-settings.js';
+import { badRequest, invalidProperty, meetingNotFound, organizerMismatch, serviceUnavailable } from '../errors.js';
+import {
+  IDENTITY_KINDS,
+  type AttendeeInput,
+  type Identity,
+  type IdentitySet,
+  type Meeting,
+  type MeetingInput,
+  type ParticipantInfo,
+} from './meeting.js';
+import {
+  decodeMeetingId,
+  dialinUrl,
+  encodeMeetingId,
+  joinWebUrl,
+  meetingOptionsWebUrl,
+  newPasscode,
+  newThreadId,
+  randomMeetingNumbers,
+  type MeetingNumberSource,
+} from './meeting-ids.js';
+
+const HOUR_MS = 3_600_000;
+/** §0 Expiry: a meeting expires 60 days after its end; updates push it out again. */
+export const EXPIRY_MS = 60 * 24 * HOUR_MS;
+/** §4.3: a chat that would pass 1,000 members cannot be created. */
+export const MAX_CHAT_MEMBERS = 1000;
+const ALLOCATION_ATTEMPTS = 10;
+
+const OPTION_KEYS: Array<keyof MeetingOptions> = [
+  'allowAttendeeToEnableCamera',
+  'allowAttendeeToEnableMic',
+  'allowBreakoutRooms',
+  'allowCopyingAndSharingMeetingContent',
+  'allowedLobbyAdmitters',
+  'allowedPresenters',
+  'allowLiveShare',
+  'allowMeetingChat',
+  'allowParticipantsToChangeName',
+  'allowPowerPointSharing',
+  'allowRecording',
+  'allowTeamworkReactions',
+  'allowTranscription',
+  'allowWhiteboard',
+  'chatRestrictions',
+  'isEndToEndEncryptionEnabled',
+  'isEntryExitAnnounced',
+  'lobbyBypassSettings',
+  'recordAutomatically',
+  'shareMeetingChatHistoryDefault',
+  'watermarkProtection',
+];
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/;
+
+export interface MeetingServiceDeps {
+  db: Kysely<Database>;
+  /** The public origin join links are built on (PUBLIC_URL). */
+  origin: () => string;
+  clock?: () => number;
+  numbers?: MeetingNumberSource;
+}
+
+/** Raised inside createMeeting when the createOrGet key already exists (§3.2). */
+class ExternalKeyTaken extends Error {}
+
+/**
+ * The rules of onlineMeeting (fact sheet §3 and §4): who may act (authorization.ts), what a create
+ * produces, and the lookups. Routes stay thin; the repository only stores.
+ */
+export class MeetingService {
+  private readonly db: Kysely<Database>;
+  private readonly clock: () => number;
+  private readonly numbers: MeetingNumberSource;
+
+  constructor(private readonly deps: MeetingServiceDeps) {
+    this.db = deps.db;
+    this.clock = deps.clock ?? Date.now;
+    this.numbers = deps.numbers ?? randomMeetingNumbers;
+  }
+
+  /** POST /me/onlineMeetings and /users/{id}/onlineMeetings (§3.1). */
+  async create(principal: Principal, path: MeetingOwnerPath, input: MeetingInput): Promise<Meeting> {
+    const organizer = await authorizeMeetingOwner(this.db, principal, path, 'write');
+    if (input.externalId !== undefined && input.externalId !== null) {
+      throw badRequest("The property 'externalId' is only supported by the createOrGet action (POST …/onlineMeetings/createOrGet).");
+    }
+    const meeting = await this.buildMeeting(organizer, input, null);
+    try {
+      return await this.insertAllocating(meeting);
+    } catch (err) {
+      if (err instanceof ExternalKeyTaken) throw serviceUnavailable();
+      throw err;
+    }
+  }
+
+  /** GET …/onlineMeetings/{id} (§3.3). */
+  async get(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<Meeting> {
+    const owner = await authorizeMeetingOwner(this.db, principal, path, 'read');
+    return this.ownedMeeting(owner, meetingId);
+  }
+
+  /** The meeting behind an id, if `owner` organizes it (§3.3, §9 quirk 5). */
+  private async ownedMeeting(owner: UserRow, meetingId: string): Promise<Meeting> {
+    const { organizerId, threadId } = decodeMeetingId(meetingId);
+    if (organizerId !== owner.id) throw organizerMismatch(owner.id);
+    const meeting = await meetings.findMeetingById(this.db, encodeMeetingId(organizerId, threadId));
+    if (!meeting || meeting.tenantId !== owner.tenant_id) throw meetingNotFound();
+    return meeting;
+  }
+
+  /** Builds a new meeting from a create body, applying tenant policy, template and the rules of §4. */
+  private async buildMeeting(organizer: UserRow, input: MeetingInput, externalId: string | null): Promise<Meeting> {
+    const tenant = await directory.findTenant(this.db, organizer.tenant_id);
+    if (!tenant) throw meetingNotFound();
+    const settings = parseTenantSettings(tenant.settings);
+    if (input.isBroadcast === true) throw badRequest('Teams live events cannot be created with this API (isBroadcast must be false).');
+
+    const created = now(this.clock);
+    const { start, end } = resolveTimes(input, created);
+
+    let template: MeetingTemplateDefinition | undefined;
+    let meetingTemplateId: string | null = null;
+    if (input.meetingTemplateId !== undefined && input.meetingTemplateId !== null) {
+      const row = await directory.findMeetingTemplate(this.db, tenant.id, input.meetingTemplateId);
+      if (!row)
+        throw invalidProperty('meetingTemplateId', `the meeting template '${input.meetingTemplateId}' does not exist in this tenant.`);
+      template = JSON.parse(row.definition) as MeetingTemplateDefinition;
+      meetingTemplateId = row.id;
+    }
+    const locked = new Set(template?.locked ?? []);
+    const options = applyOptions(applyOptions(settings.meetingPolicy, template?.values ?? {}, new Set()), input, locked);
+
+    const joinSettings = input.joinMeetingIdSettings ?? {};
+    if (joinSettings.passcode !== undefined && joinSettings.passcode !== null) {
+      throw invalidProperty(
+        'joinMeetingIdSettings.passcode',
+        'custom passcodes are not supported; set isPasscodeRequired to true and one is generated.',
+      );
+    }
+    const isPasscodeRequired = joinSettings.isPasscodeRequired === true;
+
+    const attendees = (input.participants?.attendees ?? []).map(normalizeAttendee);
+    await this.checkAttendees(organizer, attendees);
+
+    const origin = this.deps.origin();
+    const threadId = newThreadId();
+    const conferenceId = this.numbers.conferenceId();
+    return {
+      id: encodeMeetingId(organizer.id, threadId),
+      tenantId: tenant.id,
+      organizerId: organizer.id,
+      externalId,
+      threadId,
+      creationDateTime: formatDateTime(created),
+      startDateTime: formatDateTime(start),
+      endDateTime: formatDateTime(end),
+      expiryDateTime: formatDateTime(addMilliseconds(end, EXPIRY_MS)),
+      subject: input.subject ?? null,
+      options,
+      extra: extraProperties(input),
+      meetingTemplateId,
+      lockedOptions: [...locked],
+      participants: {
+        // §4.3 / §9 quirk 9: a supplied organizer is ignored; the caller or path user organizes.
+        organizer: {
+          identity: { user: { id: organizer.id, displayName: organizer.display_name, tenantId: tenant.id, identityProvider: 'AAD' } },
+          role: 'presenter',
+          upn: organizer.upn,
+        },
+        attendees,
+      },
+      joinMeetingIdSettings: {
+        isPasscodeRequired,
+        joinMeetingId: this.numbers.joinMeetingId(),
+        passcode: isPasscodeRequired ? newPasscode() : null,
+      },
+      audioConferencing: {
+        conferenceId,
+        tollNumbers: [...settings.dialIn.tollNumbers],
+        tollFreeNumbers: [...settings.dialIn.tollFreeNumbers],
+        dialinUrl: dialinUrl(origin, tenant.id, conferenceId),
+      },
+      videoTeleconferenceId: this.numbers.videoTeleconferenceId(),
+      joinWebUrl: joinWebUrl(origin, threadId, tenant.id, organizer.id),
+      meetingOptionsWebUrl: meetingOptionsWebUrl(origin, threadId, tenant.id, organizer.id),
+      version: 1,
+    };
+  }
+
+  /** §4.3: chat size, and presenter/co-organizer roles only for users of the tenant's directory. */
+  private async checkAttendees(organizer: UserRow, attendees: ParticipantInfo[]): Promise<void> {
+    if (attendees.length + 1 > MAX_CHAT_MEMBERS) {
+      throw invalidProperty(
+        'participants.attendees',
+        `a meeting chat can have at most ${MAX_CHAT_MEMBERS} members including the organizer; this request has ${attendees.length + 1}.`,
+      );
+    }
+    attendees.forEach((a, i) => {
+      if (!a.upn && !IDENTITY_KINDS.some((k) => a.identity[k]?.id)) {
+        throw invalidProperty(`participants.attendees[${i}]`, 'an attendee needs an identity with an id, or a upn.');
+      }
+    });
+    const privileged = attendees.map((a, i) => ({ a, i })).filter(({ a }) => a.role === 'presenter' || a.role === 'coorganizer');
+    if (privileged.length === 0) return;
+    const ids = privileged.map(({ a }) => a.identity.user?.id?.toLowerCase()).filter((x): x is string => !!x && directory.isGuid(x));
+    const upns = privileged.map(({ a }) => a.upn?.toLowerCase()).filter((x): x is string => !!x);
+    const [byId, byUpn] = await Promise.all([
+      directory.usersByIds(this.db, organizer.tenant_id, ids),
+      directory.usersByUpns(this.db, organizer.tenant_id, upns),
+    ]);
+    for (const { a, i } of privileged) {
+      const id = a.identity.user?.id?.toLowerCase();
+      const upn = a.upn?.toLowerCase();
+      const known = (id && byId.some((u) => u.id === id)) || (upn && byUpn.some((u) => u.upn === upn));
+      if (!known) {
+        throw invalidProperty(
+          `participants.attendees[${i}].role`,
+          `the '${a.role}' role can only be given to users registered in the organizer's directory (${upn ?? id ?? 'no id'} is not).`,
+        );
+      }
+    }
+  }
+
+  /** Inserts, drawing new numbers whenever one collides (never surfaced to the client, issue #3). */
+  private async insertAllocating(meeting: Meeting): Promise<Meeting> {
+    let candidate = meeting;
+    for (let attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
+      try {
+        await meetings.insertMeeting(this.db, candidate);
+        return candidate;
+      } catch (err) {
+        const which = uniqueViolation(err);
+        if (which === undefined) throw err;
+        const constraint = meetingConstraint(which);
+        if (constraint === 'externalKey') throw new ExternalKeyTaken();
+        candidate = this.redraw(candidate, constraint);
+      }
+    }
+    throw serviceUnavailable('Could not allocate unique meeting numbers; please retry.');
+  }
+
+  private redraw(m: Meeting, constraint: ReturnType<typeof meetingConstraint>): Meeting {
+    const origin = this.deps.origin();
+    const next = structuredClone(m);
+    if (constraint === 'joinMeetingId') next.joinMeetingIdSettings.joinMeetingId = this.numbers.joinMeetingId();
+    else if (constraint === 'conferenceId') {
+      next.audioConferencing.conferenceId = this.numbers.conferenceId();
+      next.audioConferencing.dialinUrl = dialinUrl(origin, m.tenantId, next.audioConferencing.conferenceId);
+    } else if (constraint === 'vtcId') next.videoTeleconferenceId = this.numbers.videoTeleconferenceId();
+    else {
+      next.threadId = newThreadId();
+      next.id = encodeMeetingId(m.organizerId, next.threadId);
+      next.joinWebUrl = joinWebUrl(origin, next.threadId, m.tenantId, m.organizerId);
+      next.meetingOptionsWebUrl = meetingOptionsWebUrl(origin, next.threadId, m.tenantId, m.organizerId);
+    }
+    return next;
+  }
+}
+
+/** §4.1: start defaults to now and end to start + 1 h; an end alone, or an end before the start, is refused. */
+export function resolveTimes(input: { startDateTime?: string | null; endDateTime?: string | null }, created: GraphDateTime) {
+  const hasStart = input.startDateTime !== undefined && input.startDateTime !== null;
+  const hasEnd = input.endDateTime !== undefined && input.endDateTime !== null;
+  if (hasEnd && !hasStart) throw invalidProperty('startDateTime', 'startDateTime is required when endDateTime is given.');
+  const start = hasStart ? requireDateTime(input.startDateTime, 'startDateTime') : { ms: created.ms, ticks: created.ticks };
+  const end = hasEnd ? requireDateTime(input.endDateTime, 'endDateTime') : addMilliseconds(start, HOUR_MS);
+  if (compareDateTime(end, start) < 0) throw invalidProperty('endDateTime', 'endDateTime must not be earlier than startDateTime.');
+  return { start, end };
+}
+
+/** Applies the option values of `input` over `base`; nested objects merge; null means "not given"; locked options keep their value. */
+export function applyOptions(base: MeetingOptions, input: Record<string, unknown>, locked: ReadonlySet<string>): MeetingOptions {
+  const out = structuredClone(base) as unknown as Record<string, unknown>;
+  for (const key of OPTION_KEYS) {
+    const value = input[key];
+    if (value === undefined || value === null || locked.has(key)) continue;
+    if (typeof value === 'object') {
+      const merged = { ...(out[key] as Record<string, unknown>) };
+      for (const [k, v] of Object.entries(value as Record<string, unknown>))
+        if (v !== undefined && v !== null && k in merged) merged[k] = v;
+      out[key] = merged;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out as unknown as MeetingOptions;
+}
+
+function extraProperties(input: MeetingInput): Meeting['extra'] {
+  const roles = input.anonymizeIdentityForRoles ?? null;
+  if (roles && roles.some((r) => r !== 'attendee')) {
+    throw invalidProperty('anonymizeIdentityForRoles', "the only supported value is 'attendee'.");
+  }
+  const tag = input.meetingSpokenLanguageTag ?? null;
+  if (tag !== null && !LANGUAGE_TAG.test(tag))
+    throw invalidProperty('meetingSpokenLanguageTag', `'${tag}' is not a BCP 47 language tag such as en-US.`);
+  const label = input.sensitivityLabelAssignment;
+  return {
+    anonymizeIdentityForRoles: roles ? [...new Set(roles)] : null,
+    meetingSpokenLanguageTag: tag,
+    sensitivityLabelAssignment: label ? { sensitivityLabelId: label.sensitivityLabelId ?? null } : null,
+  };
+}
+
+function normalizeAttendee(a: AttendeeInput): ParticipantInfo {
+  const identity: IdentitySet = {};
+  for (const kind of IDENTITY_KINDS) {
+    const given = a.identity?.[kind];
+    if (!given) continue;
+    const id: Identity = {};
+    for (const f of ['id', 'displayName', 'tenantId', 'identityProvider'] as const) {
+      const v = given[f];
+      if (typeof v === 'string' || v === null) id[f] = v;
+    }
+    identity[kind] = id;
+  }
+  return { identity, upn: a.upn ?? null, role: a.role ?? null };
+}
