@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { defaultPublicUrl, type Config } from './config/config.js';
+import { seedDemoDirectory } from './domain/directory/demo-directory.js';
+import { apiNotSupported } from './domain/errors.js';
+import { MeetingService } from './domain/meetings/meeting-service.js';
+import type { MeetingNumberSource } from './domain/meetings/meeting-ids.js';
+import { AccessTokens } from './identity/access-tokens.js';
+import { SigningKeyStore } from './identity/signing-keys.js';
+import { TokenService } from './identity/token-service.js';
+import { authenticate } from './http/authentication.js';
+import { clientRequestId, sendGraphError } from './http/errors.js';
+import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
+import { entraRoutes } from './http/routes/entra.js';
+import { graphRoutes } from './http/routes/online-meetings.js';
+import { migrateToLatest, openStore, type Store } from './storage/database.js';
+
+export interface AppDeps {
+  /** Use this store instead of opening one from the config (tests share one across apps). */
+  store?: Store;
+  clock?: () => number;
+  numbers?: MeetingNumberSource;
+}
+
+export interface GraphMeetings {
+  readonly store: Store;
+  readonly tokens: AccessTokens;
+  readonly meetings: MeetingService;
+  readonly tls: TlsMaterial | undefined;
+  /** The public origin (PUBLIC_URL, or derived from the bound address once listening). */
+  origin(): string;
+  /** Whether the demo directory was seeded by this start. */
+  readonly seeded: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    graphMeetings: GraphMeetings;
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Builds the whole service from a config: store (migrated, seeded), keys, services and HTTP routes.
+ * Nothing here reads the environment or the process; server.ts and cli/main.ts do that.
+ */
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const tls = loadTls(config);
+  const store =
+    deps.store ?? openStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'graph-meetings.sqlite') });
+  const ownsStore = deps.store === undefined;
+  try {
+    await migrateToLatest(store.db);
+    const seeded = config.seedDemoDirectory ? await seedDemoDirectory(store.db) : false;
+    const keys = new SigningKeyStore(store.db);
+    await keys.init();
+
+    const app = Fastify({
+      ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+      logger: {
+        level: config.logLevel,
+        // Tokens, secrets and passwords never reach the logs: credentials travel in these headers or in
+        // request bodies, and bodies are not logged.
+        redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
+      },
+      bodyLimit: config.bodyLimitBytes,
+      genReqId: () => randomUUID(),
+      requestIdLogLabel: 'requestId',
+      // Graph's paths are case-insensitive and tolerate a trailing slash (`/communications/onlineMeetings/?$filter=`).
+      routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 500 },
+      // Graph ignores unknown properties; a __proto__ or constructor key is one, so drop it rather than fail.
+      onProtoPoisoning: 'remove',
+      onConstructorPoisoning: 'remove',
+      return503OnClosing: true,
+      ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    });
+
+    let boundOrigin: string | undefined;
+    const origin = () => {
+      if (config.publicUrl) return config.publicUrl;
+      if (!boundOrigin) {
+        const address = app.server.address() as AddressInfo | null;
+        boundOrigin = defaultPublicUrl(config, address?.port ?? config.port);
+      }
+      return boundOrigin;
+    };
+    const publicHost = () => new URL(origin()).host.toLowerCase();
+    // client-compat §1.5: the OIDC issuer must be on the very origin the client used. The Host header
+    // is honoured only for loopback names and PUBLIC_URL's host; anything else gets PUBLIC_URL.
+    const requestOrigin = (request: FastifyRequest) => {
+      const host = (request.headers.host ?? '').toLowerCase();
+      const hostname = host.replace(/:\d+$/, '');
+      if (host === publicHost() || (LOOPBACK_HOSTS.has(hostname) && /^[\w.[\]:-]+$/.test(host))) {
+        return `${tls ? 'https' : 'http'}://${host}`;
+      }
+      return origin();
+    };
+
+    const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, deps.clock);
+    const tokenService = new TokenService(store.db, tokens, keys);
+    const meetings = new MeetingService({ db: store.db, origin, clock: deps.clock, numbers: deps.numbers });
+    app.decorate('graphMeetings', { store, tokens, meetings, tls, origin, seeded });
+
+    app.addHook('onRequest', async (request, reply) => {
+      reply.header('request-id', request.id);
+      reply.header('client-request-id', clientRequestId(request));
+      reply.header('x-content-type-options', 'nosniff');
+      if (tls) reply.header('strict-transport-security', 'max-age=31536000');
+    });
+    app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
+    app.setNotFoundHandler((request, reply) => sendGraphError(apiNotSupported(), request, reply));
+
+    await app.register(entraRoutes, { db: store.db, tokens: tokenService, keys, requestOrigin });
+    for (const prefix of ['/v1.0', '/beta']) {
+      await app.register(graphRoutes, {
+        prefix,
+        meetings,
+        authenticate: (authorization) => authenticate(store.db, tokens, authorization),
+        origin,
+      });
+    }
+    app.addHook('onClose', async () => {
+      if (ownsStore) await store.close();
+    });
+    return app;
+  } catch (err) {
+    if (ownsStore) await store.close();
+    throw err;
+  }
+}
+
+function loadTls(config: Config): TlsMaterial | undefined {
+  switch (config.tls.mode) {
+    case 'off':
+      return undefined;
+    case 'files':
+      return { key: fs.readFileSync(config.tls.keyFile, 'utf8'), cert: fs.readFileSync(config.tls.certFile, 'utf8') };
+    case 'auto': {
+      const extra = config.publicUrl ? [new URL(config.publicUrl).hostname] : [];
+      if (config.host !== '127.0.0.1' && config.host !== '0.0.0.0' && config.host !== '::') extra.push(config.host);
+      return ensureLocalTls(config.dataDir, extra);
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import forge from 'node-forge';
+
+/**
+ * The local certificate authority of graph-meetings. The official Microsoft clients refuse plain HTTP
+ * (client-compat §1), so on first start we create a CA and a server certificate for 127.0.0.1, ::1 and
+ * localhost (plus PUBLIC_URL's host), keep them in DATA_DIR/tls and reuse them after restarts. Clients
+ * trust DATA_DIR/tls/ca.pem through NODE_EXTRA_CA_CERTS. The CA key never leaves DATA_DIR (mode 0600):
+ * anyone holding it can impersonate any site to the machines that trust it, so this is for development
+ * and for deployments that bring their own certificate (TLS_CERT_FILE / TLS_KEY_FILE).
+ */
+export interface TlsMaterial {
+  key: string;
+  cert: string;
+  /** The CA certificate clients must trust, when we issued the server certificate ourselves. */
+  caPath?: string;
+  /** True when this start created the CA. */
+  createdCa?: boolean;
+}
+
+const CA_DAYS = 3650;
+const SERVER_DAYS = 397;
+const RENEW_BEFORE_MS = 30 * 86_400_000;
+
+export function ensureLocalTls(dataDir: string, extraHosts: string[] = []): TlsMaterial {
+  const dir = path.join(dataDir, 'tls');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const files = {
+    ca: path.join(dir, 'ca.pem'),
+    caKey: path.join(dir, 'ca-key.pem'),
+    cert: path.join(dir, 'server.pem'),
+    key: path.join(dir, 'server-key.pem'),
+  };
+  let createdCa = false;
+  if (!fs.existsSync(files.ca) || !fs.existsSync(files.caKey)) {
+    const ca = createCa();
+    writePrivate(files.caKey, ca.key);
+    fs.writeFileSync(files.ca, ca.cert);
+    createdCa = true;
+  }
+  const caPem = fs.readFileSync(files.ca, 'utf8');
+  const hosts = [...new Set(['localhost', '127.0.0.1', '::1', ...extraHosts.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())])];
+  if (createdCa || !serverCertUsable(files.cert, files.key, caPem, hosts)) {
+    const server = createServerCert(caPem, fs.readFileSync(files.caKey, 'utf8'), hosts);
+    writePrivate(files.key, server.key);
+    fs.writeFileSync(files.cert, server.cert);
+  }
+  return { key: fs.readFileSync(files.key, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), caPath: files.ca, createdCa };
+}
+
+function writePrivate(file: string, pem: string) {
+  fs.writeFileSync(file, pem, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+}
+
+/** A server certificate is reused while it chains to our CA, covers every host and has a month left. */
+function serverCertUsable(certFile: string, keyFile: string, caPem: string, hosts: string[]): boolean {
+  if (!fs.existsSync(certFile) || !fs.existsSync(keyFile)) return false;
+  try {
+    const cert = new X509Certificate(fs.readFileSync(certFile));
+    if (!cert.verify(new X509Certificate(caPem).publicKey)) return false;
+    if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return false;
+    return hosts.every((h) => (net.isIP(h) ? cert.checkIP(h) : cert.checkHost(h)) !== undefined);
+  } catch {
+    return false;
+  }
+}
+
+function rsaKeyPair() {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return { privateKey, publicKey };
+}
+
+function baseCert(publicKeyPem: string, days: number) {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
+  // Positive serial: clear the top bit of a random 16-byte number.
+  const serial = randomBytes(16);
+  serial[0]! &= 0x7f;
+  cert.serialNumber = serial.toString('hex');
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + days * 86_400_000);
+  return cert;
+}
+
+function createCa(): { cert: string; key: string } {
+  const keys = rsaKeyPair();
+  const cert = baseCert(keys.publicKey, CA_DAYS);
+  const subject = [
+    { name: 'commonName', value: `graph-meetings local CA ${randomBytes(4).toString('hex')}` },
+    { name: 'organizationName', value: 'graph-meetings (development only)' },
+  ];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(keys.privateKey), forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: keys.privateKey };
+}
+
+function createServerCert(caPem: string, caKeyPem: string, hosts: string[]): { cert: string; key: string } {
+  const ca = forge.pki.certificateFromPem(caPem);
+  const keys = rsaKeyPair();
+  const cert = baseCert(keys.publicKey, SERVER_DAYS);
+  cert.setSubject([{ name: 'commonName', value: 'localhost' }]);
+  cert.setIssuer(ca.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames: hosts.map((h) => (net.isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })) },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(caKeyPem), forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: keys.privateKey };
+}

@@ -1,0 +1,109 @@
+import { ENUMS, evolvableMembers, type Meeting, type ParticipantInfo } from '../domain/meetings/meeting.js';
+import { renderJoinInformation, type SupportedLanguage } from '../domain/meetings/join-information.js';
+
+export interface ViewContext {
+  /** Service root, e.g. https://127.0.0.1:8443/v1.0 */
+  serviceRoot: string;
+  language: SupportedLanguage;
+  /** `Prefer: include-unknown-enum-members` (fact sheet §2.8). */
+  includeUnknownEnumMembers: boolean;
+}
+
+const EVOLVABLE_ROLES = new Set(evolvableMembers(ENUMS.onlineMeetingRole));
+const EVOLVABLE_SCOPES = new Set(evolvableMembers(ENUMS.lobbyBypassScope));
+
+/** Without the Prefer header, evolvable members are sent as unknownFutureValue (§2.8). */
+const evolvable = (value: string | null, members: Set<string>, include: boolean) =>
+  value !== null && members.has(value) && !include ? 'unknownFutureValue' : value;
+
+function participant(p: ParticipantInfo, include: boolean) {
+  return { upn: p.upn, role: evolvable(p.role, EVOLVABLE_ROLES, include), identity: p.identity };
+}
+
+export const entityContext = (ctx: ViewContext, organizerId: string) =>
+  `${ctx.serviceRoot}/$metadata#users('${organizerId}')/onlineMeetings/$entity`;
+export const collectionContext = (ctx: ViewContext, organizerId: string) =>
+  `${ctx.serviceRoot}/$metadata#users('${organizerId}')/onlineMeetings`;
+
+/** An onlineMeeting as Graph's JSON (fact sheet §1, §1.1, §6.3), without @odata.context. */
+export function onlineMeetingJson(m: Meeting, ctx: ViewContext): Record<string, unknown> {
+  const o = m.options;
+  const include = ctx.includeUnknownEnumMembers;
+  const audio = m.audioConferencing;
+  return {
+    id: m.id,
+    creationDateTime: m.creationDateTime,
+    startDateTime: m.startDateTime,
+    endDateTime: m.endDateTime,
+    expiryDateTime: m.expiryDateTime,
+    joinUrl: m.joinWebUrl, // undocumented but present in real v1.0 responses (§1.1, §9 quirk 2)
+    joinWebUrl: m.joinWebUrl,
+    meetingOptionsWebUrl: m.meetingOptionsWebUrl,
+    subject: m.subject,
+    isBroadcast: false,
+    externalId: m.externalId,
+    meetingType: 'scheduled',
+    meetingTemplateId: m.meetingTemplateId,
+    videoTeleconferenceId: m.videoTeleconferenceId,
+    isEndToEndEncryptionEnabled: o.isEndToEndEncryptionEnabled,
+    isEntryExitAnnounced: o.isEntryExitAnnounced,
+    allowedPresenters: o.allowedPresenters,
+    allowedLobbyAdmitters: o.allowedLobbyAdmitters,
+    allowAttendeeToEnableCamera: o.allowAttendeeToEnableCamera,
+    allowAttendeeToEnableMic: o.allowAttendeeToEnableMic,
+    allowBreakoutRooms: o.allowBreakoutRooms,
+    allowCopyingAndSharingMeetingContent: o.allowCopyingAndSharingMeetingContent,
+    allowLiveShare: o.allowLiveShare,
+    allowMeetingChat: o.allowMeetingChat,
+    allowParticipantsToChangeName: o.allowParticipantsToChangeName,
+    allowPowerPointSharing: o.allowPowerPointSharing,
+    allowRecording: o.allowRecording,
+    allowTeamworkReactions: o.allowTeamworkReactions,
+    allowTranscription: o.allowTranscription,
+    allowWhiteboard: o.allowWhiteboard,
+    recordAutomatically: o.recordAutomatically,
+    shareMeetingChatHistoryDefault: o.shareMeetingChatHistoryDefault,
+    anonymizeIdentityForRoles: m.extra.anonymizeIdentityForRoles,
+    meetingSpokenLanguageTag: m.extra.meetingSpokenLanguageTag,
+    sensitivityLabelAssignment: m.extra.sensitivityLabelAssignment,
+    chatRestrictions: o.chatRestrictions,
+    watermarkProtection: o.watermarkProtection,
+    broadcastSettings: null,
+    participants: {
+      organizer: participant(m.participants.organizer, include),
+      attendees: m.participants.attendees.map((a) => participant(a, include)),
+    },
+    lobbyBypassSettings: {
+      scope: evolvable(o.lobbyBypassSettings.scope, EVOLVABLE_SCOPES, include),
+      isDialInBypassEnabled: o.lobbyBypassSettings.isDialInBypassEnabled,
+    },
+    joinMeetingIdSettings: m.joinMeetingIdSettings,
+    audioConferencing: {
+      // camelCase, as the service sends it (§9 quirk 1), plus the deprecated single numbers (§2.2)
+      conferenceId: audio.conferenceId,
+      tollNumber: audio.tollNumbers[0] ?? null,
+      tollFreeNumber: audio.tollFreeNumbers[0] ?? null,
+      tollNumbers: audio.tollNumbers,
+      tollFreeNumbers: audio.tollFreeNumbers,
+      dialinUrl: audio.dialinUrl,
+    },
+    chatInfo: { threadId: m.threadId, messageId: '0', replyChainMessageId: null },
+    joinInformation: renderJoinInformation(
+      {
+        joinWebUrl: m.joinWebUrl,
+        meetingOptionsWebUrl: `${m.meetingOptionsWebUrl}&language=${encodeURIComponent(ctx.language)}`,
+        dialinUrl: audio.dialinUrl,
+        conferenceId: audio.conferenceId,
+        tollNumbers: audio.tollNumbers,
+        tollFreeNumbers: audio.tollFreeNumbers,
+        joinMeetingId: m.joinMeetingIdSettings.joinMeetingId,
+        passcode: m.joinMeetingIdSettings.passcode,
+      },
+      ctx.language,
+    ),
+  };
+}
+
+export function onlineMeetingEntity(m: Meeting, ctx: ViewContext): Record<string, unknown> {
+  return { '@odata.context': entityContext(ctx, m.organizerId), ...onlineMeetingJson(m, ctx) };
+}
