@@ -69,7 +69,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       },
       bodyLimit: config.bodyLimitBytes,
       genReqId: () => randomUUID(),
-      requestIdLogLabel: 'requestId',
       // Graph's paths are case-insensitive and tolerate a trailing slash (`/communications/onlineMeetings/?$filter=`).
       routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 500 },
       // Graph ignores unknown properties; a __proto__ or constructor key is one, so drop it rather than fail.

@@ -1,0 +1,83 @@
+/**
+ * The IPC protocol between the test process and test/sdk/worker.ts, the child that runs the official
+ * Microsoft client libraries with NODE_EXTRA_CA_CERTS set at process start (client-compat §1.3, §4.7).
+ * Everything here must survive structured cloning: plain objects, strings, numbers, arrays.
+ */
+
+/** An app-only credential (ClientSecretCredential). */
+export interface AppCredentialSpec {
+  type: 'app';
+  tenant: string;
+  clientId: string;
+  secret: string;
+}
+
+/** A delegated credential (UsernamePasswordCredential, ROPC). `scopes` are the full Graph scope URIs to ask for. */
+export interface UserCredentialSpec {
+  type: 'user';
+  tenant: string;
+  clientId: string;
+  username: string;
+  password: string;
+  scopes?: string[];
+}
+
+export type CredentialSpec = AppCredentialSpec | UserCredentialSpec;
+
+/** What the SDK threw, flattened so it can cross the IPC channel. */
+export interface SdkErrorSummary {
+  kind: 'GraphError' | 'ODataError' | 'AuthenticationError' | 'Error';
+  name: string;
+  message: string;
+  statusCode: number | null;
+  code: string | null;
+  requestId: string | null;
+}
+
+export interface KiotaResult {
+  /** The deserialized model as plain JSON (Dates as ISO strings, additionalData kept). */
+  body: Record<string, unknown>;
+  /** The known (typed) model properties Kiota populated, sorted. Unknown ones are in body.additionalData. */
+  populated: string[];
+}
+
+export interface FetchResult {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface Ops {
+  identityAppToken: { args: { origin: string; tenant: string; clientId: string; secret: string; scopes?: string[] }; result: string };
+  identityUserToken: {
+    args: { origin: string; tenant: string; clientId: string; username: string; password: string; scopes: string[] };
+    result: string;
+  };
+  msalAppToken: { args: { origin: string; tenant: string; clientId: string; secret: string; scopes?: string[] }; result: string };
+  v3Request: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      method: 'get' | 'post' | 'patch' | 'delete';
+      path: string;
+      body?: unknown;
+      version?: string;
+    };
+    result: unknown;
+  };
+  kiotaCreate: { args: { origin: string; cred: CredentialSpec; userId?: string; body: Record<string, unknown> }; result: KiotaResult };
+  kiotaGet: { args: { origin: string; cred: CredentialSpec; userId?: string; meetingId: string }; result: KiotaResult };
+  /** Plain global fetch in the worker (trust from NODE_EXTRA_CA_CERTS), e.g. to use an msal-node token. */
+  fetch: { args: { url: string; method: string; token?: string; body?: unknown }; result: FetchResult };
+  shutdown: { args: Record<string, never>; result: null };
+}
+
+export type OpName = keyof Ops;
+
+export interface WorkerRequest {
+  id: number;
+  op: OpName;
+  args: unknown;
+}
+
+export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: SdkErrorSummary };

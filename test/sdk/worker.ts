@@ -1,0 +1,299 @@
+/**
+ * A long-lived child process that drives the official Microsoft client libraries against the server
+ * under test. Start it with NODE_EXTRA_CA_CERTS=<DATA_DIR/tls/ca.pem> (test/helpers/sdk-worker-client.ts):
+ * that variable is only read at process start (client-compat §1.3), and it is the ONLY trust this file
+ * relies on. No tlsOptions, no ca, no undici dispatcher here; that is the point of the exercise.
+ *
+ * Protocol (test/sdk/protocol.ts): receives { id, op, args } over IPC, replies { id, ok: true, result }
+ * or { id, ok: false, error } with a plain summary of what the SDK threw.
+ */
+import { ClientSecretCredential, UsernamePasswordCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
+import { ConfidentialClientApplication } from '@azure/msal-node';
+import { AzureIdentityAuthenticationProvider } from '@microsoft/kiota-authentication-azure';
+import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from '@microsoft/msgraph-sdk';
+import type { OnlineMeeting } from '@microsoft/msgraph-sdk/models/index.js';
+import '@microsoft/msgraph-sdk-users';
+import type { CredentialSpec, KiotaResult, OpName, Ops, SdkErrorSummary, WorkerRequest, WorkerResponse } from './protocol.js';
+
+const APP_SCOPES = ['https://graph.microsoft.com/.default'];
+const DEFAULT_USER_SCOPES = ['https://graph.microsoft.com/OnlineMeetings.ReadWrite'];
+/** Client-compat §3.2: hostname only, no scheme, no port. */
+const ALLOWED_HOSTS = ['127.0.0.1', 'localhost'];
+
+// ---------------------------------------------------------------------------------------------------
+// Credentials, cached by their full configuration (so tokens are reused across calls, as in real apps).
+
+const credentials = new Map<string, TokenCredential>();
+
+function credential(origin: string, spec: CredentialSpec): TokenCredential {
+  const key = JSON.stringify([origin, spec]);
+  let cred = credentials.get(key);
+  if (!cred) {
+    const options = { authorityHost: origin, disableInstanceDiscovery: true };
+    cred =
+      spec.type === 'app'
+        ? new ClientSecretCredential(spec.tenant, spec.clientId, spec.secret, options)
+        : new UsernamePasswordCredential(spec.tenant, spec.clientId, spec.username, spec.password, options);
+    credentials.set(key, cred);
+  }
+  return cred;
+}
+
+function scopesFor(spec: CredentialSpec): string[] {
+  return spec.type === 'app' ? APP_SCOPES : (spec.scopes ?? DEFAULT_USER_SCOPES);
+}
+
+async function tokenFrom(cred: TokenCredential, scopes: string[]): Promise<string> {
+  const token = await cred.getToken(scopes);
+  if (!token) throw new Error('getToken returned null');
+  return token.token;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Kiota helpers.
+
+function kiotaClient(origin: string, spec: CredentialSpec): GraphServiceClient {
+  const auth = new AzureIdentityAuthenticationProvider(credential(origin, spec), scopesFor(spec), undefined, new Set(ALLOWED_HOSTS));
+  const adapter = new GraphRequestAdapter(auth);
+  adapter.baseUrl = `${origin}/v1.0`;
+  return createGraphServiceClient(adapter);
+}
+
+const DATE_FIELDS = ['startDateTime', 'endDateTime', 'creationDateTime'];
+
+/** Parent sends JSON, so dates arrive as strings; Kiota's serializer wants Date objects for typed date properties. */
+function toKiotaBody(body: Record<string, unknown>): OnlineMeeting {
+  const out: Record<string, unknown> = { ...body };
+  for (const f of DATE_FIELDS) if (typeof out[f] === 'string') out[f] = new Date(out[f] as string);
+  return out as OnlineMeeting;
+}
+
+/** Kiota bookkeeping that is not part of the resource. */
+const KIOTA_INTERNAL = new Set(['backingStore', 'backingStoreEnabled', 'additionalData']);
+
+/** Converts a Kiota model (possibly backed by a backing store, with Dates, Durations, ...) to plain JSON. */
+function toPlain(value: unknown, seen = new WeakSet<object>()): unknown {
+  if (value === null || value === undefined) return value ?? null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (typeof value !== 'object') return value;
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v) => toPlain(v, seen) ?? null);
+    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return Buffer.from(value as ArrayBuffer).toString('base64');
+    // Kiota's DateOnly / TimeOnly / Duration carry a meaningful toString().
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (proto && proto !== Object.prototype && typeof (value as { toString?: unknown }).toString === 'function') {
+      const s = String(value);
+      if (s !== '[object Object]') return s;
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      if (key === 'backingStore' || key === 'backingStoreEnabled') continue;
+      const v = toPlain((value as Record<string, unknown>)[key], seen);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+function kiotaResult(model: unknown): KiotaResult {
+  if (model === undefined || model === null) return { body: {}, populated: [] };
+  const body = toPlain(model) as Record<string, unknown>;
+  const populated = Object.keys(model as object)
+    .filter(
+      (k) =>
+        !KIOTA_INTERNAL.has(k) && (model as Record<string, unknown>)[k] !== undefined && (model as Record<string, unknown>)[k] !== null,
+    )
+    .sort();
+  return { body, populated };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Error summaries.
+
+const IDENTITY_ERRORS = new Set([
+  'AuthenticationError',
+  'AuthenticationRequiredError',
+  'CredentialUnavailableError',
+  'AggregateAuthenticationError',
+  'ServerError',
+  'AuthError',
+  'ClientAuthError',
+  'ClientConfigurationError',
+  'InteractionRequiredAuthError',
+]);
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 ? v : null;
+}
+
+function summarize(err: unknown): SdkErrorSummary {
+  if (err instanceof GraphError) {
+    return {
+      kind: 'GraphError',
+      name: err.name,
+      message: err.message,
+      statusCode: err.statusCode,
+      code: str(err.code),
+      requestId: str(err.requestId),
+    };
+  }
+  const e = (err ?? {}) as Record<string, unknown>;
+  if (typeof e === 'object' && ('errorEscaped' in e || typeof e.responseStatusCode === 'number')) {
+    // Kiota's ODataError: a thrown plain object (client-compat §3.5).
+    const main = (e.errorEscaped ?? {}) as Record<string, unknown>;
+    const inner = (main.innerError ?? {}) as Record<string, unknown>;
+    const headers = (e.responseHeaders ?? {}) as Record<string, unknown>;
+    const headerId = Array.isArray(headers['request-id']) ? headers['request-id'][0] : headers['request-id'];
+    return {
+      kind: 'ODataError',
+      name: str(e.name) ?? 'ODataError',
+      message: str(main.message) ?? str(e.message) ?? '',
+      statusCode: typeof e.responseStatusCode === 'number' ? e.responseStatusCode : null,
+      code: str(main.code),
+      requestId: str(inner.requestId) ?? str(headerId),
+    };
+  }
+  if (err instanceof Error) {
+    const isIdentity = IDENTITY_ERRORS.has(err.name) || IDENTITY_ERRORS.has(err.constructor?.name ?? '');
+    // @azure/identity rethrows MSAL's ServerError as AuthenticationRequiredError with only its message
+    // ("invalid_client: Error(s): 7000215 - ... - Correlation ID: <uuid> - ..."), so fall back to parsing that.
+    type Detail = {
+      statusCode?: unknown;
+      status?: unknown;
+      errorCode?: unknown;
+      errorResponse?: { error?: unknown };
+      correlationId?: unknown;
+    };
+    const x = err as Error & Detail;
+    const cause = (x.cause ?? {}) as Detail;
+    const status = [x.statusCode, x.status, cause.status].find((v) => typeof v === 'number') as number | undefined;
+    return {
+      kind: isIdentity ? 'AuthenticationError' : 'Error',
+      name: err.name,
+      // fetch's TypeError('fetch failed') hides the real reason (TLS, ECONNREFUSED) in `cause`.
+      message: !isIdentity && x.cause instanceof Error ? `${err.message} (cause: ${x.cause.message})` : err.message,
+      statusCode: status ?? null,
+      code:
+        str(x.errorResponse?.error) ??
+        str(x.errorCode) ??
+        str(cause.errorCode) ??
+        (isIdentity ? (/^([a-z_]+): /.exec(err.message)?.[1] ?? null) : null),
+      requestId:
+        str(x.correlationId) ??
+        str(cause.correlationId) ??
+        (isIdentity ? (/Correlation ID: ([0-9a-f-]{36})/.exec(err.message)?.[1] ?? null) : null),
+    };
+  }
+  return { kind: 'Error', name: typeof err, message: String(err), statusCode: null, code: null, requestId: null };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Operations.
+
+type Handlers = { [K in OpName]: (args: Ops[K]['args']) => Promise<Ops[K]['result']> };
+
+const handlers: Handlers = {
+  async identityAppToken({ origin, tenant, clientId, secret, scopes }) {
+    return tokenFrom(credential(origin, { type: 'app', tenant, clientId, secret }), scopes ?? APP_SCOPES);
+  },
+
+  async identityUserToken({ origin, tenant, clientId, username, password, scopes }) {
+    return tokenFrom(credential(origin, { type: 'user', tenant, clientId, username, password, scopes }), scopes);
+  },
+
+  async msalAppToken({ origin, tenant, clientId, secret, scopes }) {
+    const cca = new ConfidentialClientApplication({
+      auth: { clientId, clientSecret: secret, authority: `${origin}/${tenant}`, knownAuthorities: [new URL(origin).host] },
+    });
+    const result = await cca.acquireTokenByClientCredential({ scopes: scopes ?? APP_SCOPES });
+    if (!result) throw new Error('acquireTokenByClientCredential returned null');
+    return result.accessToken;
+  },
+
+  async v3Request({ origin, cred, method, path, body, version }) {
+    const client = Client.initWithMiddleware({
+      baseUrl: origin,
+      customHosts: new Set(ALLOWED_HOSTS),
+      authProvider: new TokenCredentialAuthenticationProvider(credential(origin, cred), { scopes: scopesFor(cred) }),
+    });
+    const request = client.api(path).version(version ?? 'v1.0');
+    const result: unknown = await (method === 'get'
+      ? request.get()
+      : method === 'delete'
+        ? request.delete()
+        : method === 'patch'
+          ? request.patch(body)
+          : request.post(body));
+    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+  },
+
+  async kiotaCreate({ origin, cred, userId, body }) {
+    const graph = kiotaClient(origin, cred);
+    const meetings = userId === undefined ? graph.me.onlineMeetings : graph.users.byUserId(userId).onlineMeetings;
+    return kiotaResult(await meetings.post(toKiotaBody(body)));
+  },
+
+  async kiotaGet({ origin, cred, userId, meetingId }) {
+    const graph = kiotaClient(origin, cred);
+    const meetings = userId === undefined ? graph.me.onlineMeetings : graph.users.byUserId(userId).onlineMeetings;
+    return kiotaResult(await meetings.byOnlineMeetingId(meetingId).get());
+  },
+
+  async fetch({ url, method, token, body }) {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, headers: Object.fromEntries(res.headers.entries()), body: parsed };
+  },
+
+  async shutdown() {
+    setImmediate(() => process.exit(0));
+    return null;
+  },
+};
+
+function reply(msg: WorkerResponse) {
+  process.send?.(msg);
+}
+
+if (!process.send) {
+  console.error('test/sdk/worker.ts must be started with child_process.fork (it talks over IPC).');
+  process.exit(2);
+}
+
+process.on('message', (raw: unknown) => {
+  const { id, op, args } = raw as WorkerRequest;
+  const handler = handlers[op] as ((a: unknown) => Promise<unknown>) | undefined;
+  if (!handler) {
+    reply({
+      id,
+      ok: false,
+      error: { kind: 'Error', name: 'Error', message: `unknown op ${String(op)}`, statusCode: null, code: null, requestId: null },
+    });
+    return;
+  }
+  handler(args ?? {}).then(
+    (result) => reply({ id, ok: true, result: result ?? null }),
+    (err: unknown) => reply({ id, ok: false, error: summarize(err) }),
+  );
+});
+
+// The parent going away must not leave us running.
+process.on('disconnect', () => process.exit(0));
