@@ -1,4 +1,5 @@
-import { ENUMS, evolvableMembers, type Meeting, type ParticipantInfo } from '../domain/meetings/meeting.js';
+import type { OnlineMeeting } from '@microsoft/microsoft-graph-types';
+import { ENUMS, evolvableMembers, type Meeting, type OnlineMeetingRole, type ParticipantInfo } from '../domain/meetings/meeting.js';
 import { renderJoinInformation, type SupportedLanguage } from '../domain/meetings/join-information.js';
 
 export interface ViewContext {
@@ -9,12 +10,32 @@ export interface ViewContext {
   includeUnknownEnumMembers: boolean;
 }
 
-const EVOLVABLE_ROLES = new Set(evolvableMembers(ENUMS.onlineMeetingRole));
-const EVOLVABLE_SCOPES = new Set(evolvableMembers(ENUMS.lobbyBypassScope));
+/**
+ * The wire shape: Graph's published v1.0 type (@microsoft/microsoft-graph-types 2.43) plus the properties
+ * the fact sheet marks NEW or observed (§1, §1.1). Declaring it here makes the type checker prove that
+ * every property and enum member we send is one Graph's own types allow.
+ */
+export type GraphOnlineMeeting = OnlineMeeting & {
+  '@odata.context'?: string;
+  id: string;
+  joinUrl: string;
+  expiryDateTime: string;
+  meetingOptionsWebUrl: string;
+  meetingType: 'adhoc' | 'scheduled' | 'recurring' | 'broadcast' | 'meetnow' | 'unknownFutureValue';
+  anonymizeIdentityForRoles: OnlineMeetingRole[] | null;
+  meetingSpokenLanguageTag: string | null;
+  sensitivityLabelAssignment: { sensitivityLabelId: string | null } | null;
+};
+
+const EVOLVABLE_ROLES = new Set<string>(evolvableMembers(ENUMS.onlineMeetingRole));
+const EVOLVABLE_SCOPES = new Set<string>(evolvableMembers(ENUMS.lobbyBypassScope));
 
 /** Without the Prefer header, evolvable members are sent as unknownFutureValue (§2.8). */
-const evolvable = (value: string | null, members: Set<string>, include: boolean) =>
-  value !== null && members.has(value) && !include ? 'unknownFutureValue' : value;
+function evolvable<T extends string>(value: T, members: Set<string>, include: boolean): T | 'unknownFutureValue';
+function evolvable<T extends string>(value: T | null, members: Set<string>, include: boolean): T | 'unknownFutureValue' | null;
+function evolvable<T extends string>(value: T | null, members: Set<string>, include: boolean) {
+  return value !== null && members.has(value) && !include ? 'unknownFutureValue' : value;
+}
 
 function participant(p: ParticipantInfo, include: boolean) {
   return { upn: p.upn, role: evolvable(p.role, EVOLVABLE_ROLES, include), identity: p.identity };
@@ -26,7 +47,7 @@ export const collectionContext = (ctx: ViewContext, organizerId: string) =>
   `${ctx.serviceRoot}/$metadata#users('${organizerId}')/onlineMeetings`;
 
 /** An onlineMeeting as Graph's JSON (fact sheet §1, §1.1, §6.3), without @odata.context. */
-export function onlineMeetingJson(m: Meeting, ctx: ViewContext): Record<string, unknown> {
+export function onlineMeetingJson(m: Meeting, ctx: ViewContext): GraphOnlineMeeting {
   const o = m.options;
   const include = ctx.includeUnknownEnumMembers;
   const audio = m.audioConferencing;
@@ -104,6 +125,6 @@ export function onlineMeetingJson(m: Meeting, ctx: ViewContext): Record<string, 
   };
 }
 
-export function onlineMeetingEntity(m: Meeting, ctx: ViewContext): Record<string, unknown> {
+export function onlineMeetingEntity(m: Meeting, ctx: ViewContext): GraphOnlineMeeting {
   return { '@odata.context': entityContext(ctx, m.organizerId), ...onlineMeetingJson(m, ctx) };
 }

@@ -1,3 +1,5 @@
+import type { EnumMember } from '../meetings/meeting.js';
+
 /**
  * Per-tenant settings stored with the tenant: the dial-in numbers that fill audioConferencing, and the
  * meeting-policy defaults that fill a new meeting's options (fact sheet §4.4 says these come from tenant
@@ -8,10 +10,10 @@ export interface MeetingOptions {
   allowAttendeeToEnableMic: boolean;
   allowBreakoutRooms: boolean;
   allowCopyingAndSharingMeetingContent: boolean;
-  allowedLobbyAdmitters: string;
-  allowedPresenters: string;
-  allowLiveShare: string;
-  allowMeetingChat: string;
+  allowedLobbyAdmitters: EnumMember<'allowedLobbyAdmitterRoles'>;
+  allowedPresenters: EnumMember<'onlineMeetingPresenters'>;
+  allowLiveShare: EnumMember<'meetingLiveShareOptions'>;
+  allowMeetingChat: EnumMember<'meetingChatMode'>;
   allowParticipantsToChangeName: boolean;
   allowPowerPointSharing: boolean;
   allowRecording: boolean;
@@ -21,9 +23,9 @@ export interface MeetingOptions {
   chatRestrictions: { allowTextOnly: boolean };
   isEndToEndEncryptionEnabled: boolean;
   isEntryExitAnnounced: boolean;
-  lobbyBypassSettings: { scope: string; isDialInBypassEnabled: boolean };
+  lobbyBypassSettings: { scope: EnumMember<'lobbyBypassScope'>; isDialInBypassEnabled: boolean };
   recordAutomatically: boolean;
-  shareMeetingChatHistoryDefault: string;
+  shareMeetingChatHistoryDefault: EnumMember<'meetingChatHistoryDefaultMode'>;
   watermarkProtection: { isEnabledForContentSharing: boolean; isEnabledForVideo: boolean };
 }
 

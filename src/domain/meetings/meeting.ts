@@ -20,6 +20,9 @@ export const ENUMS = {
   broadcastMeetingAudience: ['roleIsAttendee', 'organization', 'everyone', 'unknownFutureValue'],
 } as const;
 
+export type EnumMember<K extends keyof typeof ENUMS> = (typeof ENUMS)[K][number];
+export type OnlineMeetingRole = EnumMember<'onlineMeetingRole'>;
+
 /** The members that sit after unknownFutureValue (§2.8). */
 export function evolvableMembers(values: readonly string[]): string[] {
   return values.slice(values.indexOf('unknownFutureValue') + 1);
@@ -49,13 +52,13 @@ export type IdentitySet = Partial<Record<(typeof IDENTITY_KINDS)[number], Identi
 
 export interface ParticipantInfo {
   identity: IdentitySet;
-  role: string | null;
+  role: OnlineMeetingRole | null;
   upn: string | null;
 }
 
 /** Options that also exist outside tenant policy and default to null. */
 export interface ExtraProperties {
-  anonymizeIdentityForRoles: string[] | null;
+  anonymizeIdentityForRoles: OnlineMeetingRole[] | null;
   meetingSpokenLanguageTag: string | null;
   sensitivityLabelAssignment: { sensitivityLabelId: string | null } | null;
 }
@@ -102,7 +105,7 @@ export interface MeetingInput {
   meetingTemplateId?: string | null;
   joinMeetingIdSettings?: { isPasscodeRequired?: boolean | null; passcode?: string | null } | null;
   participants?: { organizer?: unknown; attendees?: AttendeeInput[] | null } | null;
-  anonymizeIdentityForRoles?: string[] | null;
+  anonymizeIdentityForRoles?: OnlineMeetingRole[] | null;
   meetingSpokenLanguageTag?: string | null;
   sensitivityLabelAssignment?: { sensitivityLabelId?: string | null } | null;
   [option: string]: unknown;
@@ -111,5 +114,5 @@ export interface MeetingInput {
 export interface AttendeeInput {
   identity?: Record<string, Record<string, unknown> | null> | null;
   upn?: string | null;
-  role?: string | null;
+  role?: OnlineMeetingRole | null;
 }

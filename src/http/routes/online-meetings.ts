@@ -125,7 +125,8 @@ function rejectQueryOptions(request: FastifyRequest, supported: string[]): strin
 }
 
 /** $select keeps the named top-level properties (and the OData annotations). */
-export function applySelect(entity: Record<string, unknown>, select: string[] | undefined): Record<string, unknown> {
+export function applySelect(value: object, select: string[] | undefined): Record<string, unknown> {
+  const entity = value as Record<string, unknown>;
   if (!select || select.length === 0 || select.includes('*')) return entity;
   const wanted = new Map(select.map((s) => [s.toLowerCase(), s]));
   const unknown = select.find((s) => !Object.keys(entity).some((k) => k.toLowerCase() === s.toLowerCase()));
