@@ -25,8 +25,9 @@ export function meetingConstraint(which: string): 'id' | 'thread' | 'joinMeeting
   if (which === 'id' || which === 'meetings_pkey') return 'id';
   if (which.includes('thread')) return 'thread';
   if (which.includes('join_meeting_id')) return 'joinMeetingId';
-  if (which.includes('conference_id')) return 'conferenceId';
+  // Before conference_id: "video_teleconference_id" contains it.
   if (which.includes('video_teleconference_id') || which.includes('vtc')) return 'vtcId';
+  if (which.includes('conference_id')) return 'conferenceId';
   if (which.includes('external')) return 'externalKey';
   return 'other';
 }
