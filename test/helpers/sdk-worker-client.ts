@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { OpName, Ops, SdkErrorSummary, WorkerRequest, WorkerResponse } from '../sdk/protocol.js';
 
-export type { CredentialSpec, KiotaResult, SdkErrorSummary } from '../sdk/protocol.js';
+export type { CredentialSpec, KiotaResult, KiotaTracedResult, SdkErrorSummary, V3TracedResult, WireExchange } from '../sdk/protocol.js';
 
 const WORKER = fileURLToPath(new URL('../sdk/worker.ts', import.meta.url));
 const CALL_TIMEOUT_MS = 30_000;

@@ -47,6 +47,32 @@ export interface FetchResult {
   body: unknown;
 }
 
+/**
+ * One HTTP exchange an SDK made, recorded at the global fetch it calls: the request body exactly as the
+ * SDK serialized it, and the status and body exactly as the server sent them (before the SDK parsed them).
+ */
+export interface WireExchange {
+  method: string;
+  url: string;
+  /** The request body as sent (UTF-8), or null when there was none. */
+  requestBody: string | null;
+  status: number;
+  headers: Record<string, string>;
+  /** The response body, JSON-parsed when it is JSON, else the text. */
+  body: unknown;
+}
+
+/** A Kiota call with the exchange behind it (the last one the SDK made; redirects or retries would be earlier). */
+export interface KiotaTracedResult extends KiotaResult {
+  wire: WireExchange;
+}
+
+/** A graph-client v3 call: what the SDK returned (its own JSON parse) and the exchange behind it. */
+export interface V3TracedResult {
+  result: unknown;
+  wire: WireExchange;
+}
+
 export interface Ops {
   identityAppToken: { args: { origin: string; tenant: string; clientId: string; secret: string; scopes?: string[] }; result: string };
   identityUserToken: {
@@ -67,6 +93,31 @@ export interface Ops {
   };
   kiotaCreate: { args: { origin: string; cred: CredentialSpec; userId?: string; body: Record<string, unknown> }; result: KiotaResult };
   kiotaGet: { args: { origin: string; cred: CredentialSpec; userId?: string; meetingId: string }; result: KiotaResult };
+  /** kiotaCreate with request headers (Kiota request configuration), and the raw exchange Kiota deserialized. */
+  kiotaCreateTraced: {
+    args: { origin: string; cred: CredentialSpec; userId?: string; body: Record<string, unknown>; headers?: Record<string, string> };
+    result: KiotaTracedResult;
+  };
+  /** kiotaGet with request headers, and the raw exchange Kiota deserialized. */
+  kiotaGetTraced: {
+    args: { origin: string; cred: CredentialSpec; userId?: string; meetingId: string; headers?: Record<string, string> };
+    result: KiotaTracedResult;
+  };
+  /** v3Request with request headers (`.header(name, value)`), and the raw exchange behind it. */
+  v3RequestTraced: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      method: 'get' | 'post' | 'patch' | 'delete';
+      path: string;
+      body?: unknown;
+      version?: string;
+      headers?: Record<string, string>;
+    };
+    result: V3TracedResult;
+  };
+  /** The JSON property names Kiota's OnlineMeeting deserializer knows (anything else lands in additionalData). */
+  kiotaOnlineMeetingFields: { args: Record<string, never>; result: string[] };
   /** Plain global fetch in the worker (trust from NODE_EXTRA_CA_CERTS), e.g. to use an msal-node token. */
   fetch: { args: { url: string; method: string; token?: string; body?: unknown }; result: FetchResult };
   shutdown: { args: Record<string, never>; result: null };

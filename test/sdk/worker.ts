@@ -7,6 +7,7 @@
  * Protocol (test/sdk/protocol.ts): receives { id, op, args } over IPC, replies { id, ok: true, result }
  * or { id, ok: false, error } with a plain summary of what the SDK threw.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ClientSecretCredential, UsernamePasswordCredential } from '@azure/identity';
 import type { TokenCredential } from '@azure/identity';
 import { ConfidentialClientApplication } from '@azure/msal-node';
@@ -14,14 +15,65 @@ import { AzureIdentityAuthenticationProvider } from '@microsoft/kiota-authentica
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from '@microsoft/msgraph-sdk';
-import type { OnlineMeeting } from '@microsoft/msgraph-sdk/models/index.js';
+import { deserializeIntoOnlineMeeting, type OnlineMeeting } from '@microsoft/msgraph-sdk/models/index.js';
 import '@microsoft/msgraph-sdk-users';
-import type { CredentialSpec, KiotaResult, OpName, Ops, SdkErrorSummary, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { CredentialSpec, KiotaResult, OpName, Ops, SdkErrorSummary, WireExchange, WorkerRequest, WorkerResponse } from './protocol.js';
 
 const APP_SCOPES = ['https://graph.microsoft.com/.default'];
 const DEFAULT_USER_SCOPES = ['https://graph.microsoft.com/OnlineMeetings.ReadWrite'];
 /** Client-compat §3.2: hostname only, no scheme, no port. */
 const ALLOWED_HOSTS = ['127.0.0.1', 'localhost'];
+
+// ---------------------------------------------------------------------------------------------------
+// Wire recording. Both Graph clients end in the global fetch (v3's HTTPMessageHandler calls it per request;
+// Kiota's default middleware chain takes it when the client is built, which is always after this module
+// loaded). Wrapping it here changes nothing about trust or transport: it passes every call through and,
+// only inside a traced op (an AsyncLocalStorage scope), keeps a copy of what went out and what came back.
+
+const traces = new AsyncLocalStorage<WireExchange[]>();
+const untracedFetch = globalThis.fetch;
+
+function bodyText(body: unknown): string | null {
+  if (body === undefined || body === null) return null;
+  if (typeof body === 'string') return body;
+  if (body instanceof ArrayBuffer) return Buffer.from(body).toString('utf8');
+  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  return `[${Object.prototype.toString.call(body)}]`;
+}
+
+globalThis.fetch = async function recordingFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
+  const log = traces.getStore();
+  const res = await untracedFetch(input, init);
+  if (log) {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    const text = await res.clone().text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: keep the text
+    }
+    log.push({
+      method: method.toUpperCase(),
+      url,
+      requestBody: bodyText(init?.body),
+      status: res.status,
+      headers: Object.fromEntries(res.headers.entries()),
+      body,
+    });
+  }
+  return res;
+};
+
+/** Runs `fn` and returns its result with the last HTTP exchange it made. */
+async function traced<T>(fn: () => Promise<T>): Promise<{ value: T; wire: WireExchange }> {
+  const log: WireExchange[] = [];
+  const value = await traces.run(log, fn);
+  const wire = log.at(-1);
+  if (!wire) throw new Error('the SDK call made no HTTP request through fetch');
+  return { value, wire };
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Credentials, cached by their full configuration (so tokens are reused across calls, as in real apps).
@@ -246,6 +298,44 @@ const handlers: Handlers = {
     const graph = kiotaClient(origin, cred);
     const meetings = userId === undefined ? graph.me.onlineMeetings : graph.users.byUserId(userId).onlineMeetings;
     return kiotaResult(await meetings.byOnlineMeetingId(meetingId).get());
+  },
+
+  async kiotaCreateTraced({ origin, cred, userId, body, headers }) {
+    const graph = kiotaClient(origin, cred);
+    const meetings = userId === undefined ? graph.me.onlineMeetings : graph.users.byUserId(userId).onlineMeetings;
+    const { value, wire } = await traced(() => meetings.post(toKiotaBody(body), { headers: headers ?? {} }));
+    return { ...kiotaResult(value), wire };
+  },
+
+  async kiotaGetTraced({ origin, cred, userId, meetingId, headers }) {
+    const graph = kiotaClient(origin, cred);
+    const meetings = userId === undefined ? graph.me.onlineMeetings : graph.users.byUserId(userId).onlineMeetings;
+    const { value, wire } = await traced(() => meetings.byOnlineMeetingId(meetingId).get({ headers: headers ?? {} }));
+    return { ...kiotaResult(value), wire };
+  },
+
+  async v3RequestTraced({ origin, cred, method, path, body, version, headers }) {
+    const client = Client.initWithMiddleware({
+      baseUrl: origin,
+      customHosts: new Set(ALLOWED_HOSTS),
+      authProvider: new TokenCredentialAuthenticationProvider(credential(origin, cred), { scopes: scopesFor(cred) }),
+    });
+    const request = client.api(path).version(version ?? 'v1.0');
+    for (const [name, value] of Object.entries(headers ?? {})) request.header(name, value);
+    const { value, wire } = await traced<unknown>(() =>
+      method === 'get'
+        ? request.get()
+        : method === 'delete'
+          ? request.delete()
+          : method === 'patch'
+            ? request.patch(body)
+            : request.post(body),
+    );
+    return { result: value === undefined ? null : JSON.parse(JSON.stringify(value)), wire };
+  },
+
+  async kiotaOnlineMeetingFields() {
+    return Object.keys(deserializeIntoOnlineMeeting({})).sort();
   },
 
   async fetch({ url, method, token, body }) {
