@@ -7,7 +7,7 @@ import { forbidden, meRequiresDelegated, missingPermission, noApplicationAccessP
 /** Whose meetings a path addresses: `/me/…` or `/users/{id or UPN}/…`. */
 export type MeetingOwnerPath = { me: true } | { me: false; userId: string };
 
-export type Access = 'read' | 'write';
+export type Access = 'read' | 'write' | 'virtualAppointment';
 
 /**
  * The permission matrix of fact sheet §3.0: delegated callers need OnlineMeetings.Read or .ReadWrite
@@ -15,13 +15,31 @@ export type Access = 'read' | 'write';
  * plus an application access policy for that user (§5), and cannot use /me at all.
  */
 const NEEDED: Record<Principal['kind'], Record<Access, string[]>> = {
-  user: { read: ['OnlineMeetings.Read', 'OnlineMeetings.ReadWrite'], write: ['OnlineMeetings.ReadWrite'] },
-  app: { read: ['OnlineMeetings.Read.All', 'OnlineMeetings.ReadWrite.All'], write: ['OnlineMeetings.ReadWrite.All'] },
+  user: {
+    read: ['OnlineMeetings.Read', 'OnlineMeetings.ReadWrite'],
+    write: ['OnlineMeetings.ReadWrite'],
+    // §3.7: getVirtualAppointmentJoinWebUrl
+    virtualAppointment: ['VirtualAppointment.Read', 'VirtualAppointment.ReadWrite', 'OnlineMeetings.Read', 'OnlineMeetings.ReadWrite'],
+  },
+  app: {
+    read: ['OnlineMeetings.Read.All', 'OnlineMeetings.ReadWrite.All'],
+    write: ['OnlineMeetings.ReadWrite.All'],
+    virtualAppointment: [], // application permissions are not supported (§3.7)
+  },
 };
 
 export function hasPermission(principal: Principal, access: Access): boolean {
   const granted = principal.kind === 'user' ? principal.scopes : principal.roles;
   return NEEDED[principal.kind][access].some((p) => granted.has(p));
+}
+
+/**
+ * GET /communications/onlineMeetings?$filter=VideoTeleconferenceId eq '…' (§3.4): app tokens only, with
+ * a read permission; no application access policy is involved.
+ */
+export function authorizeCommunicationsLookup(principal: Principal): void {
+  if (principal.kind !== 'app') throw forbidden('This API supports application permissions only.');
+  if (!hasPermission(principal, 'read')) throw missingPermission(NEEDED.app.read);
 }
 
 /** Resolves the user a meetings path acts for, and checks that the caller may act for them. */
@@ -32,6 +50,7 @@ export async function authorizeMeetingOwner(
   access: Access,
 ): Promise<UserRow> {
   if (principal.kind === 'app' && path.me) throw meRequiresDelegated();
+  if (NEEDED[principal.kind][access].length === 0) throw forbidden('This API does not support application permissions.');
   if (!hasPermission(principal, access)) throw missingPermission(NEEDED[principal.kind][access]);
   const userKey = path.me ? (principal as { userId: string }).userId : path.userId;
   const user = await findUserInTenant(db, principal.tenantId, userKey);

@@ -121,6 +121,8 @@ export interface MeetingsTable {
   resource: string;
   /** Bumped by every update, for optimistic concurrency. */
   version: Generated<number>;
+  /** When the meeting was deleted; the row stays as a tombstone until purged (migration 002). */
+  deleted_at: string | null;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -4,10 +4,10 @@ import { meetingConstraint, uniqueViolation } from '../../storage/errors.js';
 import * as directory from '../../storage/repositories/directory-repository.js';
 import * as meetings from '../../storage/repositories/meeting-repository.js';
 import type { Database, UserRow } from '../../storage/tables.js';
-import { authorizeMeetingOwner, type MeetingOwnerPath } from '../authorization.js';
-import { addMilliseconds, compareDateTime, formatDateTime, now, requireDateTime, type GraphDateTime } from '../datetime.js';
+import { authorizeCommunicationsLookup, authorizeMeetingOwner, type MeetingOwnerPath } from '../authorization.js';
+import { addMilliseconds, compareDateTime, formatDateTime, now, parseDateTime, requireDateTime, type GraphDateTime } from '../datetime.js';
 import { parseTenantSettings, type MeetingOptions, type MeetingTemplateDefinition } from '../directory/tenant-settings.js';
-import { badRequest, invalidProperty, meetingNotFound, organizerMismatch, serviceUnavailable } from '../errors.js';
+import { badRequest, conflict, forbidden, invalidProperty, meetingNotFound, organizerMismatch, serviceUnavailable } from '../errors.js';
 import {
   IDENTITY_KINDS,
   type AttendeeInput,
@@ -20,6 +20,7 @@ import {
 import {
   decodeMeetingId,
   dialinUrl,
+  threadFromJoinUrl,
   encodeMeetingId,
   joinWebUrl,
   meetingOptionsWebUrl,
@@ -106,6 +107,167 @@ export class MeetingService {
   async get(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<Meeting> {
     const owner = await authorizeMeetingOwner(this.db, principal, path, 'read');
     return this.ownedMeeting(owner, meetingId);
+  }
+
+  /**
+   * POST …/onlineMeetings/createOrGet (§3.2): keyed on tenant, organizer and externalId. Only the action's
+   * parameters are taken; an existing meeting comes back unchanged. Racing requests meet at the unique
+   * index: the losers read the winner's meeting, so exactly one exists.
+   */
+  async createOrGet(principal: Principal, path: MeetingOwnerPath, input: MeetingInput): Promise<{ meeting: Meeting; created: boolean }> {
+    const organizer = await authorizeMeetingOwner(this.db, principal, path, 'write');
+    const externalId = input.externalId;
+    if (typeof externalId !== 'string' || externalId.trim() === '') {
+      throw invalidProperty('externalId', 'the createOrGet action requires a non-empty externalId.');
+    }
+    const existing = await meetings.findMeetingByExternalId(this.db, organizer.tenant_id, organizer.id, externalId);
+    if (existing) return { meeting: existing, created: false };
+    const params: MeetingInput = {
+      subject: input.subject,
+      startDateTime: input.startDateTime,
+      endDateTime: input.endDateTime,
+      participants: input.participants,
+    };
+    const meeting = await this.buildMeeting(organizer, params, externalId);
+    try {
+      return { meeting: await this.insertAllocating(meeting), created: true };
+    } catch (err) {
+      if (!(err instanceof ExternalKeyTaken)) throw err;
+      const winner = await meetings.findMeetingByExternalId(this.db, organizer.tenant_id, organizer.id, externalId);
+      if (!winner) throw serviceUnavailable(); // deleted between the race and the read: let the client retry
+      return { meeting: winner, created: false };
+    }
+  }
+
+  /**
+   * The §3.4 lookups by joinWebUrl or joinMeetingId. Only the organizer finds a meeting (§9 quirk 4):
+   * another user of the tenant gets Graph's opaque 403; a meeting of another tenant is simply not there.
+   */
+  async findByFilter(
+    principal: Principal,
+    path: MeetingOwnerPath,
+    filter: { property: 'joinWebUrl' | 'joinMeetingId'; value: string },
+  ): Promise<{ owner: UserRow; found: Meeting[] }> {
+    const owner = await authorizeMeetingOwner(this.db, principal, path, 'read');
+    let meeting: Meeting | undefined;
+    if (filter.property === 'joinWebUrl') {
+      const thread = threadFromJoinUrl(filter.value);
+      meeting = thread ? await meetings.findMeetingByThread(this.db, thread) : undefined;
+    } else {
+      meeting = /^\d{1,20}$/.test(filter.value) ? await meetings.findMeetingByJoinMeetingId(this.db, filter.value) : undefined;
+    }
+    if (!meeting || meeting.tenantId !== owner.tenant_id) return { owner, found: [] };
+    if (meeting.organizerId !== owner.id) throw forbidden('An error has occurred.');
+    return { owner, found: [meeting] };
+  }
+
+  /** GET /communications/onlineMeetings/?$filter=VideoTeleconferenceId eq '…' (§3.4): app-only, tenant-scoped, no policy. */
+  async findByVideoTeleconferenceId(principal: Principal, vtcId: string): Promise<Meeting[]> {
+    authorizeCommunicationsLookup(principal);
+    const meeting = /^\d{1,20}$/.test(vtcId) ? await meetings.findMeetingByVtcId(this.db, vtcId) : undefined;
+    return meeting && meeting.tenantId === principal.tenantId ? [meeting] : [];
+  }
+
+  /** PATCH …/onlineMeetings/{id} (§3.5). Read-modify-write with optimistic concurrency. */
+  async update(principal: Principal, path: MeetingOwnerPath, meetingId: string, patch: MeetingInput): Promise<Meeting> {
+    const owner = await authorizeMeetingOwner(this.db, principal, path, 'write');
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.ownedMeeting(owner, meetingId);
+      const next = await this.applyPatch(owner, current, patch);
+      if (await meetings.updateMeeting(this.db, next)) return { ...next, version: current.version + 1 };
+    }
+    throw conflict('The meeting was changed by another request at the same time; retry the update.');
+  }
+
+  /** DELETE …/onlineMeetings/{id} (§3.6). */
+  async delete(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<void> {
+    const owner = await authorizeMeetingOwner(this.db, principal, path, 'write');
+    const meeting = await this.ownedMeeting(owner, meetingId);
+    if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(now(this.clock))))) throw meetingNotFound();
+  }
+
+  /** GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7): delegated only. */
+  async virtualAppointmentJoinWebUrl(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<string> {
+    const owner = await authorizeMeetingOwner(this.db, principal, path, 'virtualAppointment');
+    const meeting = await this.ownedMeeting(owner, meetingId);
+    const q = new URLSearchParams({ tid: meeting.tenantId, convId: meeting.threadId });
+    return `${this.deps.origin()}/webrtc-svc/api/route?${q.toString()}`;
+  }
+
+  /** Frees the numbers of meetings deleted more than EXPIRY_MS ago (see README: reuse of deleted meetings' numbers). */
+  async purgeTombstones(): Promise<number> {
+    return meetings.purgeTombstones(this.db, formatDateTime({ ms: this.clock() - EXPIRY_MS, ticks: 0 }));
+  }
+
+  /** The rules of §3.5 applied to a stored meeting; throws the catalog error for each refused change. */
+  private async applyPatch(owner: UserRow, current: Meeting, patch: MeetingInput): Promise<Meeting> {
+    const given = (key: string) => patch[key] !== undefined;
+    if (given('meetingType')) throw badRequest('Updating meeting type is not supported.'); // §9 quirk 13, even with the same value
+    if (given('externalId') && patch.externalId !== current.externalId)
+      throw invalidProperty('externalId', 'the externalId of a meeting cannot be changed.');
+    if (patch.isBroadcast === true) throw invalidProperty('isBroadcast', 'a meeting cannot be turned into a Teams live event.');
+    if (given('meetingTemplateId') && patch.meetingTemplateId !== current.meetingTemplateId) {
+      throw invalidProperty('meetingTemplateId', 'the meeting template of a meeting cannot be changed.');
+    }
+    const join = patch.joinMeetingIdSettings as Record<string, unknown> | null | undefined;
+    if (join) {
+      const cur = current.joinMeetingIdSettings as unknown as Record<string, unknown>;
+      for (const key of ['isPasscodeRequired', 'joinMeetingId', 'passcode']) {
+        if (join[key] !== undefined && join[key] !== cur[key]) {
+          throw invalidProperty(
+            'joinMeetingIdSettings',
+            'joinMeetingIdSettings cannot be changed; cancel the meeting and create a new one.',
+          );
+        }
+      }
+    }
+    const organizer = patch.participants?.organizer as { identity?: { user?: { id?: unknown } } } | null | undefined;
+    if (
+      organizer &&
+      organizer.identity?.user?.id !== undefined &&
+      String(organizer.identity.user.id).toLowerCase() !== current.organizerId
+    ) {
+      throw invalidProperty('participants.organizer', 'the organizer of a meeting cannot be changed.');
+    }
+
+    const next = structuredClone(current);
+    const options = applyOptions(current.options, patch, new Set());
+    for (const key of current.lockedOptions) {
+      if (JSON.stringify(options[key]) !== JSON.stringify(current.options[key])) {
+        throw invalidProperty(key, `this option is locked by the meeting template ${current.meetingTemplateId}.`);
+      }
+    }
+    next.options = options;
+
+    if (given('startDateTime') !== given('endDateTime') || (patch.startDateTime === null) !== (patch.endDateTime === null)) {
+      throw invalidProperty(
+        given('startDateTime') ? 'endDateTime' : 'startDateTime',
+        'startDateTime and endDateTime must be updated together.',
+      );
+    }
+    if (given('startDateTime') && patch.startDateTime !== null) {
+      const { start, end } = resolveTimes(patch, now(this.clock));
+      next.startDateTime = formatDateTime(start);
+      next.endDateTime = formatDateTime(end);
+    }
+    if (given('subject')) next.subject = patch.subject ?? null;
+
+    const extra = extraProperties({ ...current.extra, ...patch } as MeetingInput);
+    if (current.extra.anonymizeIdentityForRoles?.includes('attendee') && !extra.anonymizeIdentityForRoles?.includes('attendee')) {
+      throw invalidProperty('anonymizeIdentityForRoles', "'attendee' cannot be removed once it is set.");
+    }
+    next.extra = extra;
+
+    if (patch.participants && patch.participants.attendees !== undefined) {
+      // §3.5: attendees are replaced by the full list sent.
+      next.participants.attendees = (patch.participants.attendees ?? []).map(normalizeAttendee);
+      await this.checkAttendees(owner, next.participants.attendees);
+    }
+    // §0 Expiry: any update pushes the expiry out to 60 days after the later of now and the end.
+    const end = parseDateTime(next.endDateTime)!;
+    const updated = now(this.clock);
+    next.expiryDateTime = formatDateTime(addMilliseconds(compareDateTime(end, updated) > 0 ? end : updated, EXPIRY_MS));
+    return next;
   }
 
   /** The meeting behind an id, if `owner` organizes it (§3.3, §9 quirk 5). */

@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify';
 import type { TSchema } from '@sinclair/typebox';
 import type { MeetingOwnerPath } from '../../domain/authorization.js';
-import { invalidArgument, methodNotAllowed, queryOptionNotSupported, unsupportedMediaType } from '../../domain/errors.js';
+import { badRequest, invalidArgument, methodNotAllowed, queryOptionNotSupported, unsupportedMediaType } from '../../domain/errors.js';
 import type { MeetingInput } from '../../domain/meetings/meeting.js';
 import type { MeetingService } from '../../domain/meetings/meeting-service.js';
 import { negotiateLanguage } from '../../domain/meetings/join-information.js';
 import type { Principal } from '../../identity/access-tokens.js';
 import { GRAPH_CONTENT_TYPE } from '../errors.js';
-import { onlineMeetingEntity, type ViewContext } from '../online-meeting-view.js';
-import { createMeetingBody } from '../schemas/online-meeting.js';
+import { FILTER_EXPECTED, parseMeetingFilter } from '../odata.js';
+import { collectionContext, onlineMeetingEntity, onlineMeetingJson, type ViewContext } from '../online-meeting-view.js';
+import { createMeetingBody, createOrGetBody } from '../schemas/online-meeting.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -50,33 +51,89 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
   };
   const send = (reply: FastifyReply, status: number, body: unknown) => reply.code(status).type(GRAPH_CONTENT_TYPE).send(body);
 
+  const meetingId = (request: FastifyRequest) => (request.params as Params).meetingId!;
+
   const create: RouteHandlerMethod = async (request, reply) => {
-    rejectQueryOptions(request, []);
+    queryOptions(request, []);
     const meeting = await meetings.create(request.principal, owner(request), request.body as MeetingInput);
     return send(reply, 201, onlineMeetingEntity(meeting, view(request)));
   };
-  const getById: RouteHandlerMethod = async (request, reply) => {
-    const select = rejectQueryOptions(request, ['$select']);
-    const meeting = await meetings.get(request.principal, owner(request), (request.params as Params).meetingId!);
-    return send(reply, 200, applySelect(onlineMeetingEntity(meeting, view(request)), select));
+  const createOrGet: RouteHandlerMethod = async (request, reply) => {
+    queryOptions(request, []);
+    const { meeting, created } = await meetings.createOrGet(request.principal, owner(request), request.body as MeetingInput);
+    return send(reply, created ? 201 : 200, onlineMeetingEntity(meeting, view(request)));
   };
-  const list: RouteHandlerMethod = async () => {
-    // There is no list API (fact sheet §3.4, §9 quirk 6): Graph's own answer for a bare or unsupported query.
-    throw invalidArgument("Filter expression expected - /onlineMeetings?$filter={ParameterName} eq '{id}'.");
+  const getById: RouteHandlerMethod = async (request, reply) => {
+    const q = queryOptions(request, ['$select']);
+    const meeting = await meetings.get(request.principal, owner(request), meetingId(request));
+    return send(reply, 200, applySelect(onlineMeetingEntity(meeting, view(request)), selectList(q.$select)));
+  };
+  const update: RouteHandlerMethod = async (request, reply) => {
+    queryOptions(request, []);
+    const meeting = await meetings.update(request.principal, owner(request), meetingId(request), request.body as MeetingInput);
+    return send(reply, 200, onlineMeetingEntity(meeting, view(request)));
+  };
+  const remove: RouteHandlerMethod = async (request, reply) => {
+    queryOptions(request, []);
+    await meetings.delete(request.principal, owner(request), meetingId(request));
+    return reply.code(204).send();
+  };
+  // There is no list API (§3.4, §9 quirk 6): only the joinWebUrl and joinMeetingId filters find meetings.
+  const lookup: RouteHandlerMethod = async (request, reply) => {
+    const q = queryOptions(request, ['$filter', '$select']);
+    const filter = parseMeetingFilter(q.$filter, ['joinWebUrl', 'joinMeetingId']);
+    const { owner: user, found } = await meetings.findByFilter(
+      request.principal,
+      owner(request),
+      filter as { property: 'joinWebUrl' | 'joinMeetingId'; value: string },
+    );
+    const ctx = view(request);
+    const select = selectList(q.$select);
+    return send(reply, 200, {
+      '@odata.context': collectionContext(ctx, user.id),
+      value: found.map((m) => applySelect(onlineMeetingJson(m, ctx), select)),
+    });
+  };
+  const vtcLookup: RouteHandlerMethod = async (request, reply) => {
+    const q = queryOptions(request, ['$filter', '$select']);
+    const filter = parseMeetingFilter(q.$filter, ['videoTeleconferenceId']);
+    const found = await meetings.findByVideoTeleconferenceId(request.principal, filter.value);
+    const ctx = view(request);
+    const select = selectList(q.$select);
+    return send(reply, 200, {
+      '@odata.context': `${ctx.serviceRoot}/$metadata#communications/onlineMeetings`,
+      value: found.map((m) => applySelect(onlineMeetingJson(m, ctx), select)),
+    });
+  };
+  const communicationsCreate: RouteHandlerMethod = async () => {
+    // §3.1: creating through /communications is not supported in v1.0; Graph answers this opaque 400.
+    throw badRequest('An error has occurred.');
+  };
+  const virtualAppointment: RouteHandlerMethod = async (request, reply) => {
+    queryOptions(request, []);
+    const value = await meetings.virtualAppointmentJoinWebUrl(request.principal, owner(request), meetingId(request));
+    return send(reply, 200, { '@odata.context': `${view(request).serviceRoot}/$metadata#Edm.String`, value });
   };
 
-  const table: Record<string, Route[]> = {
-    '/me/onlineMeetings': [
+  const table: Record<string, Route[]> = {};
+  for (const base of ['/me/onlineMeetings', '/users/:userId/onlineMeetings']) {
+    table[base] = [
       { method: 'POST', handler: create, body: createMeetingBody },
-      { method: 'GET', handler: list },
-    ],
-    '/users/:userId/onlineMeetings': [
-      { method: 'POST', handler: create, body: createMeetingBody },
-      { method: 'GET', handler: list },
-    ],
-    '/me/onlineMeetings/:meetingId': [{ method: 'GET', handler: getById }],
-    '/users/:userId/onlineMeetings/:meetingId': [{ method: 'GET', handler: getById }],
-  };
+      { method: 'GET', handler: lookup },
+    ];
+    table[`${base}/createOrGet`] = [{ method: 'POST', handler: createOrGet, body: createOrGetBody }];
+    table[`${base}/:meetingId`] = [
+      { method: 'GET', handler: getById },
+      { method: 'PATCH', handler: update, body: createMeetingBody },
+      { method: 'DELETE', handler: remove },
+    ];
+    table[`${base}/:meetingId/getVirtualAppointmentJoinWebUrl`] = [{ method: 'GET', handler: virtualAppointment }];
+    table[`${base}/:meetingId/getVirtualAppointmentJoinWebUrl()`] = [{ method: 'GET', handler: virtualAppointment }];
+  }
+  table['/communications/onlineMeetings'] = [
+    { method: 'GET', handler: vtcLookup },
+    { method: 'POST', handler: communicationsCreate },
+  ];
 
   const ALL: HTTPMethods[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
   for (const [url, routes] of Object.entries(table)) {
@@ -108,21 +165,28 @@ async function requireJson(request: FastifyRequest) {
 }
 
 /** Query options this route does not support get an explicit error rather than being ignored. */
-function rejectQueryOptions(request: FastifyRequest, supported: string[]): string[] | undefined {
+function queryOptions(request: FastifyRequest, supported: string[]): Record<string, string | undefined> {
   const query = request.query as Record<string, string | string[]>;
-  let select: string[] | undefined;
+  const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(query)) {
     if (!key.startsWith('$')) continue;
-    if (!supported.includes(key)) throw queryOptionNotSupported(key);
-    if (key === '$select') {
-      select = (Array.isArray(value) ? value.join(',') : value)
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+    const name = key.toLowerCase();
+    const canonical = supported.find((s) => s.toLowerCase() === name);
+    if (!canonical) {
+      if (name === '$filter') throw invalidArgument(FILTER_EXPECTED);
+      throw queryOptionNotSupported(key);
     }
+    if (Array.isArray(value)) throw badRequest(`The query option '${key}' was given more than once.`);
+    out[canonical] = value;
   }
-  return select;
+  return out;
 }
+
+const selectList = (select: string | undefined) =>
+  select
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** $select keeps the named top-level properties (and the OData annotations). */
 export function applySelect(value: object, select: string[] | undefined): Record<string, unknown> {

@@ -76,3 +76,17 @@ export const createMeetingBody = obj({
   sensitivityLabelAssignment: nullable(obj({ sensitivityLabelId: str(64) })),
   ...meetingOptionProperties,
 });
+
+/** createOrGet takes only its documented parameters (§3.2); anything else in the body is ignored. */
+export const createOrGetBody = obj({
+  externalId: str(512),
+  subject: str(4096),
+  startDateTime: str(64),
+  endDateTime: str(64),
+  participants: nullable(
+    obj({
+      organizer: Type.Unknown(),
+      attendees: nullable(Type.Array(participantInfo, { maxItems: 5000 })),
+    }),
+  ),
+});

@@ -70,7 +70,7 @@ export function meetingToRow(m: Meeting): NewMeetingRow {
   };
 }
 
-export function rowToMeeting(row: MeetingRow): Meeting {
+export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
   const doc = JSON.parse(row.resource) as MeetingDocument;
   return {
     ...doc,
@@ -88,27 +88,30 @@ export function rowToMeeting(row: MeetingRow): Meeting {
   };
 }
 
+/** Live meetings only: every read skips tombstones. Each lookup is a probe of a unique index. */
+const live = (db: Db) => db.selectFrom('meetings').select(COLUMNS).where('deleted_at', 'is', null);
+
 export async function insertMeeting(db: Db, meeting: Meeting): Promise<void> {
   await db.insertInto('meetings').values(meetingToRow(meeting)).execute();
 }
 
 export async function findMeetingById(db: Db, id: string): Promise<Meeting | undefined> {
-  const row = await db.selectFrom('meetings').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+  const row = await live(db).where('id', '=', id).executeTakeFirst();
   return row && rowToMeeting(row);
 }
 
 export async function findMeetingByThread(db: Db, threadId: string): Promise<Meeting | undefined> {
-  const row = await db.selectFrom('meetings').select(COLUMNS).where('thread_id', '=', threadId).executeTakeFirst();
+  const row = await live(db).where('thread_id', '=', threadId).executeTakeFirst();
   return row && rowToMeeting(row);
 }
 
 export async function findMeetingByJoinMeetingId(db: Db, joinMeetingId: string): Promise<Meeting | undefined> {
-  const row = await db.selectFrom('meetings').select(COLUMNS).where('join_meeting_id', '=', joinMeetingId).executeTakeFirst();
+  const row = await live(db).where('join_meeting_id', '=', joinMeetingId).executeTakeFirst();
   return row && rowToMeeting(row);
 }
 
 export async function findMeetingByVtcId(db: Db, vtcId: string): Promise<Meeting | undefined> {
-  const row = await db.selectFrom('meetings').select(COLUMNS).where('video_teleconference_id', '=', vtcId).executeTakeFirst();
+  const row = await live(db).where('video_teleconference_id', '=', vtcId).executeTakeFirst();
   return row && rowToMeeting(row);
 }
 
@@ -118,9 +121,7 @@ export async function findMeetingByExternalId(
   organizerId: string,
   externalId: string,
 ): Promise<Meeting | undefined> {
-  const row = await db
-    .selectFrom('meetings')
-    .select(COLUMNS)
+  const row = await live(db)
     .where('tenant_id', '=', tenantId)
     .where('organizer_id', '=', organizerId)
     .where('external_id', '=', externalId)
@@ -142,11 +143,27 @@ export async function updateMeeting(db: Db, meeting: Meeting): Promise<boolean> 
     })
     .where('id', '=', meeting.id)
     .where('version', '=', meeting.version)
+    .where('deleted_at', 'is', null)
     .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
 }
 
-export async function deleteMeeting(db: Db, id: string): Promise<boolean> {
-  const res = await db.deleteFrom('meetings').where('id', '=', id).executeTakeFirst();
-  return Number(res.numDeletedRows) === 1;
+/**
+ * Deletes a meeting, leaving a tombstone that keeps its generated numbers taken. The createOrGet key is
+ * released at once: a new createOrGet with the same externalId makes a new meeting (fact sheet §3.2).
+ */
+export async function deleteMeeting(db: Db, id: string, deletedAt: string): Promise<boolean> {
+  const res = await db
+    .updateTable('meetings')
+    .set({ deleted_at: deletedAt, external_id: null, resource: '{}' })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** Removes tombstones older than the cutoff, freeing their numbers for new meetings. */
+export async function purgeTombstones(db: Db, cutoff: string): Promise<number> {
+  const res = await db.deleteFrom('meetings').where('deleted_at', '<', cutoff).executeTakeFirst();
+  return Number(res.numDeletedRows);
 }
