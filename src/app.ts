@@ -16,6 +16,7 @@ import { clientRequestId, sendGraphError } from './http/errors.js';
 import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
 import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
+import { webPages } from './http/routes/web-pages.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
 
 export interface AppDeps {
@@ -114,6 +115,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     app.setNotFoundHandler((request, reply) => sendGraphError(apiNotSupported(), request, reply));
 
     await app.register(entraRoutes, { db: store.db, tokens: tokenService, keys, requestOrigin });
+    await app.register(webPages, { db: store.db });
     for (const prefix of ['/v1.0', '/beta']) {
       await app.register(graphRoutes, {
         prefix,
@@ -122,7 +124,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         origin,
       });
     }
+    // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.
+    const purge = () => meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed'));
+    app.addHook('onReady', async () => {
+      await purge();
+    });
+    const purgeTimer = setInterval(purge, 3_600_000);
+    purgeTimer.unref();
     app.addHook('onClose', async () => {
+      clearInterval(purgeTimer);
       if (ownsStore) await store.close();
     });
     return app;
