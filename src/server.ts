@@ -1,13 +1,18 @@
+import cluster from 'node:cluster';
+import os from 'node:os';
 import closeWithGrace from 'close-with-grace';
+import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { DEMO } from './domain/directory/demo-directory.js';
 
-/** Process entry: read the environment, build the app, listen, close gracefully on SIGTERM/SIGINT. */
-async function main() {
-  let config;
+/**
+ * Process entry: read the environment, then either serve in this process (WORKERS=1) or become a
+ * node:cluster primary that prepares the store once and forks WORKERS processes sharing the port.
+ */
+function readConfig(): Config {
   try {
-    config = loadConfig(process.env, process.cwd());
+    return loadConfig(process.env, process.cwd(), os.availableParallelism());
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -15,15 +20,67 @@ async function main() {
     }
     throw err;
   }
+}
+
+async function serve(config: Config, announce: boolean): Promise<void> {
   const app = await buildApp(config);
-  const { tls, store, seeded } = app.graphMeetings;
   await app.listen({ port: config.port, host: config.host });
-  const origin = app.graphMeetings.origin();
-  const log = app.log;
-  log.info({ origin, store: store.kind, location: store.location }, `graph-meetings is listening on ${origin}`);
-  if (tls?.caPath) {
-    log.info(`Clients must trust the local CA: ${tls.caPath}`);
-    log.info(`  e.g. NODE_EXTRA_CA_CERTS=${tls.caPath} node your-client.js`);
+  if (announce) banner(config, app.log, app.graphMeetings);
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error');
+    else app.log.info({ signal }, 'shutting down');
+    await app.close();
+  });
+}
+
+/**
+ * The primary migrates, seeds and creates keys and certificates before any worker starts, so workers
+ * only read at start-up (several SQLite writers racing through migrations would contend for the lock).
+ * It restarts a worker that dies and forwards SIGTERM/SIGINT so every worker drains its requests.
+ */
+async function primary(config: Config): Promise<void> {
+  const prepared = await buildApp(config);
+  const log = prepared.log;
+  banner(config, log, prepared.graphMeetings);
+  await prepared.close();
+
+  let stopping = false;
+  const fork = () => cluster.fork({ GRAPH_MEETINGS_WORKER: '1' });
+  for (let i = 0; i < config.workers; i++) fork();
+  log.info(`started ${config.workers} worker processes`);
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    log.error({ pid: worker.process.pid, code, signal }, 'a worker exited; starting another');
+    setTimeout(fork, 1000).unref();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping workers');
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    const timer = setTimeout(() => process.exit(1), 15_000);
+    timer.unref();
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function banner(
+  config: Config,
+  log: FastifyBaseLogger,
+  gm: { origin(): string; tls?: { caPath?: string }; store: { kind: string; location: string }; seeded: boolean },
+) {
+  const origin = config.publicUrl ?? gm.origin();
+  log.info(
+    { origin, store: gm.store.kind, location: gm.store.location, workers: config.workers },
+    `graph-meetings is listening on ${origin}`,
+  );
+  if (gm.tls?.caPath) {
+    log.info(`Clients must trust the local CA: ${gm.tls.caPath}`);
+    log.info(`  e.g. NODE_EXTRA_CA_CERTS=${gm.tls.caPath} node your-client.js`);
   }
   if (config.tls.mode === 'off') {
     log.warn(
@@ -35,17 +92,13 @@ async function main() {
       `The well-known DEMO directory is enabled (tenant ${DEMO.contoso.domain}, password and client secrets published in the README). ` +
         'Anyone can sign in with it: set SEED_DEMO_DIRECTORY=false and use a fresh database for anything but local development.',
     );
-    if (seeded) log.info('Seeded the demo directory into the empty database.');
+    if (gm.seeded) log.info('Seeded the demo directory into the empty database.');
   }
-
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-    if (err) log.error({ err }, 'shutting down after an error');
-    else log.info({ signal }, 'shutting down');
-    await app.close();
-  });
 }
 
-main().catch((err) => {
+const config = readConfig();
+const run = config.workers > 1 && cluster.isPrimary ? primary(config) : serve(config, config.workers === 1);
+run.catch((err) => {
   process.stderr.write(`graph-meetings failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

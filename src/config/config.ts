@@ -24,6 +24,8 @@ export interface Config {
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Processes serving requests: 1 = this process; more = a node:cluster primary forking that many workers. */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -35,8 +37,8 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Reads and validates the environment; throws ConfigError listing every problem at once. */
-export function loadConfig(env: Record<string, string | undefined>, cwd: string): Config {
+/** Reads and validates the environment; throws ConfigError listing every problem at once. `availableCores` resolves WORKERS=auto. */
+export function loadConfig(env: Record<string, string | undefined>, cwd: string, availableCores = 1): Config {
   const problems: string[] = [];
   const str = (name: string) => {
     const v = env[name]?.trim();
@@ -94,6 +96,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     problems.push('DATABASE_URL must start with postgres:// or postgresql:// (leave it unset for the embedded SQLite store)');
   }
 
+  let workers = 1;
+  const workersRaw = str('WORKERS');
+  if (workersRaw === 'auto') workers = Math.max(1, availableCores);
+  else workers = int('WORKERS', 1, 1, 256);
+
   const logLevel = (str('LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${logLevel}')`);
 
@@ -108,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     tokenLifetimeSeconds: int('TOKEN_LIFETIME_SECONDS', 3599, 60, 86400),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     logLevel,
+    workers,
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,5 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { GraphError, internalError, invalidRequestBody, payloadTooLarge, unsupportedMediaType } from '../domain/errors.js';
+import {
+  GraphError,
+  internalError,
+  invalidRequestBody,
+  payloadTooLarge,
+  serviceUnavailable,
+  unsupportedMediaType,
+} from '../domain/errors.js';
 
 /**
  * The one place that writes Graph error bodies: the OData envelope of fact sheet §6.1,
@@ -52,6 +59,7 @@ export function toGraphError(err: unknown): GraphError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return invalidRequestBody('The request body is not valid JSON.');
   }
+  if (isTransientStoreError(err)) return serviceUnavailable('The service is busy; retry after the time in Retry-After.');
   if (err instanceof SyntaxError || (e.statusCode === 400 && /JSON/i.test(e.message ?? ''))) {
     return invalidRequestBody('The request body is not valid JSON.');
   }
@@ -59,6 +67,24 @@ export function toGraphError(err: unknown): GraphError {
     return new GraphError(e.statusCode, 'BadRequest', 'The request is invalid.', { detail: e.message });
   }
   return internalError(err);
+}
+
+/**
+ * Database conditions that pass: SQLite's lock wait ran out (several writer processes), PostgreSQL
+ * connection loss, shutdown or resource limits (SQLSTATE classes 08, 53, 57P). Clients get 503 with
+ * Retry-After, which both Graph SDKs retry (client-compat §2.5), instead of a 500.
+ */
+export function isTransientStoreError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return (
+    code === 'SQLITE_BUSY' ||
+    code.startsWith('SQLITE_BUSY_') ||
+    code === 'SQLITE_LOCKED' ||
+    /^(08|53)[0-9A-Z]{3}$/.test(code) ||
+    /^57P0[1-3]$/.test(code) ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)
+  );
 }
 
 function validationError(v: { instancePath: string; message?: string; params?: Record<string, unknown>; keyword: string }, where?: string) {
