@@ -113,8 +113,45 @@ export interface Ops {
       body?: unknown;
       version?: string;
       headers?: Record<string, string>;
+      /** Set through the client's own `.filter(...)` (it builds `$filter=` itself; client-compat §2.2). */
+      filter?: string;
     };
     result: V3TracedResult;
+  };
+  /** Kiota `…onlineMeetings.createOrGet.post(body)`; the exchange shows whether the server answered 201 or 200. */
+  kiotaCreateOrGetTraced: {
+    args: { origin: string; cred: CredentialSpec; userId?: string; body: Record<string, unknown>; headers?: Record<string, string> };
+    result: KiotaTracedResult;
+  };
+  /**
+   * Kiota `…onlineMeetings.get({ queryParameters: { filter } })`: the collection response as plain JSON
+   * (`body.value` the meetings, `body.additionalData` the rest).
+   */
+  kiotaFindTraced: {
+    args: { origin: string; cred: CredentialSpec; userId?: string; filter: string; headers?: Record<string, string> };
+    result: KiotaTracedResult;
+  };
+  /** Kiota `…byOnlineMeetingId(id).patch(body)`. */
+  kiotaPatchTraced: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      userId?: string;
+      meetingId: string;
+      body: Record<string, unknown>;
+      headers?: Record<string, string>;
+    };
+    result: KiotaTracedResult;
+  };
+  /** Kiota `…byOnlineMeetingId(id).delete()` (resolves to undefined on 204). */
+  kiotaDeleteTraced: {
+    args: { origin: string; cred: CredentialSpec; userId?: string; meetingId: string; headers?: Record<string, string> };
+    result: { wire: WireExchange };
+  };
+  /** Kiota `…byOnlineMeetingId(id).getVirtualAppointmentJoinWebUrl.get()`: body is `{ value, additionalData }`. */
+  kiotaVirtualAppointmentJoinWebUrlTraced: {
+    args: { origin: string; cred: CredentialSpec; userId?: string; meetingId: string; headers?: Record<string, string> };
+    result: KiotaTracedResult;
   };
   /** The JSON property names Kiota's OnlineMeeting deserializer knows (anything else lands in additionalData). */
   kiotaOnlineMeetingFields: { args: Record<string, never>; result: string[] };

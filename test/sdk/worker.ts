@@ -17,6 +17,7 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from '@microsoft/msgraph-sdk';
 import { deserializeIntoOnlineMeeting, type OnlineMeeting } from '@microsoft/msgraph-sdk/models/index.js';
 import '@microsoft/msgraph-sdk-users';
+import type { CreateOrGetPostRequestBody } from '@microsoft/msgraph-sdk-users/users/item/onlineMeetings/createOrGet/index.js';
 import type { CredentialSpec, KiotaResult, OpName, Ops, SdkErrorSummary, WireExchange, WorkerRequest, WorkerResponse } from './protocol.js';
 
 const APP_SCOPES = ['https://graph.microsoft.com/.default'];
@@ -112,6 +113,12 @@ function kiotaClient(origin: string, spec: CredentialSpec): GraphServiceClient {
   const adapter = new GraphRequestAdapter(auth);
   adapter.baseUrl = `${origin}/v1.0`;
   return createGraphServiceClient(adapter);
+}
+
+/** `graph.me.onlineMeetings` (delegated) or `graph.users.byUserId(userId).onlineMeetings`. */
+function kiotaMeetings(origin: string, spec: CredentialSpec, userId: string | undefined) {
+  const graph = kiotaClient(origin, spec);
+  return userId === undefined ? graph.me.onlineMeetings : graph.users.byUserId(userId).onlineMeetings;
 }
 
 const DATE_FIELDS = ['startDateTime', 'endDateTime', 'creationDateTime'];
@@ -314,7 +321,7 @@ const handlers: Handlers = {
     return { ...kiotaResult(value), wire };
   },
 
-  async v3RequestTraced({ origin, cred, method, path, body, version, headers }) {
+  async v3RequestTraced({ origin, cred, method, path, body, version, headers, filter }) {
     const client = Client.initWithMiddleware({
       baseUrl: origin,
       customHosts: new Set(ALLOWED_HOSTS),
@@ -322,6 +329,7 @@ const handlers: Handlers = {
     });
     const request = client.api(path).version(version ?? 'v1.0');
     for (const [name, value] of Object.entries(headers ?? {})) request.header(name, value);
+    if (filter !== undefined) request.filter(filter);
     const { value, wire } = await traced<unknown>(() =>
       method === 'get'
         ? request.get()
@@ -332,6 +340,39 @@ const handlers: Handlers = {
             : request.post(body),
     );
     return { result: value === undefined ? null : JSON.parse(JSON.stringify(value)), wire };
+  },
+
+  async kiotaCreateOrGetTraced({ origin, cred, userId, body, headers }) {
+    const meetings = kiotaMeetings(origin, cred, userId);
+    const request = toKiotaBody(body) as CreateOrGetPostRequestBody;
+    const { value, wire } = await traced(() => meetings.createOrGet.post(request, { headers: headers ?? {} }));
+    return { ...kiotaResult(value), wire };
+  },
+
+  async kiotaFindTraced({ origin, cred, userId, filter, headers }) {
+    const meetings = kiotaMeetings(origin, cred, userId);
+    const { value, wire } = await traced(() => meetings.get({ queryParameters: { filter }, headers: headers ?? {} }));
+    return { ...kiotaResult(value), wire };
+  },
+
+  async kiotaPatchTraced({ origin, cred, userId, meetingId, body, headers }) {
+    const meetings = kiotaMeetings(origin, cred, userId);
+    const { value, wire } = await traced(() => meetings.byOnlineMeetingId(meetingId).patch(toKiotaBody(body), { headers: headers ?? {} }));
+    return { ...kiotaResult(value), wire };
+  },
+
+  async kiotaDeleteTraced({ origin, cred, userId, meetingId, headers }) {
+    const meetings = kiotaMeetings(origin, cred, userId);
+    const { wire } = await traced(() => meetings.byOnlineMeetingId(meetingId).delete({ headers: headers ?? {} }));
+    return { wire };
+  },
+
+  async kiotaVirtualAppointmentJoinWebUrlTraced({ origin, cred, userId, meetingId, headers }) {
+    const meetings = kiotaMeetings(origin, cred, userId);
+    const { value, wire } = await traced(() =>
+      meetings.byOnlineMeetingId(meetingId).getVirtualAppointmentJoinWebUrl.get({ headers: headers ?? {} }),
+    );
+    return { ...kiotaResult(value), wire };
   },
 
   async kiotaOnlineMeetingFields() {
