@@ -61,15 +61,36 @@ export function openStore(options: StoreOptions): Store {
   };
 }
 
-/** Applies pending migrations. Kysely's migrator takes a lock (an advisory lock on PostgreSQL), so instances may start together. */
-export async function migrateToLatest(db: Kysely<Database>, target?: string): Promise<MigrationResultSet> {
+/**
+ * Applies pending migrations, safely when several instances start at once. On PostgreSQL Kysely's
+ * migrator holds an advisory lock. SQLite has none: each migration runs in a transaction, so an
+ * instance that loses the race rolls back ("already exists", or the lock wait runs out) and tries
+ * again, by which time the winner has applied everything and there is nothing left to do.
+ */
+export async function migrateToLatest(db: Kysely<Database>, target?: string, attempts = 40): Promise<MigrationResultSet> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
   });
-  const result = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();
-  if (result.error) throw result.error;
-  return result;
+  for (let attempt = 1; ; attempt++) {
+    const result = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest()).catch((error: unknown) => ({
+      error,
+      results: [],
+    }));
+    if (!result.error) return result as MigrationResultSet;
+    if (attempt >= attempts || !lostMigrationRace(result.error)) throw result.error;
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+  }
+}
+
+/** An error that means another process was migrating the same SQLite file at the same moment. */
+function lostMigrationRace(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return (
+    e.code === 'SQLITE_BUSY' ||
+    e.code === 'SQLITE_LOCKED' ||
+    /already exists|UNIQUE constraint failed: schema_migrations/.test(String(e.message))
+  );
 }

@@ -36,6 +36,8 @@ export const EXPIRY_MS = 60 * 24 * HOUR_MS;
 /** §4.3: a chat that would pass 1,000 members cannot be created. */
 export const MAX_CHAT_MEMBERS = 1000;
 const ALLOCATION_ATTEMPTS = 10;
+/** Optimistic PATCH retries before answering 409; with jittered back-off this absorbs dozens of concurrent writers. */
+const UPDATE_ATTEMPTS = 20;
 
 const OPTION_KEYS: Array<keyof MeetingOptions> = [
   'allowAttendeeToEnableCamera',
@@ -171,10 +173,12 @@ export class MeetingService {
   /** PATCH …/onlineMeetings/{id} (§3.5). Read-modify-write with optimistic concurrency. */
   async update(principal: Principal, path: MeetingOwnerPath, meetingId: string, patch: MeetingInput): Promise<Meeting> {
     const owner = await authorizeMeetingOwner(this.db, principal, path, 'write');
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const current = await this.ownedMeeting(owner, meetingId);
       const next = await this.applyPatch(owner, current, patch);
       if (await meetings.updateMeeting(this.db, next)) return { ...next, version: current.version + 1 };
+      // Someone else's update won; back off a random while so that racing writers spread out.
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
     throw conflict('The meeting was changed by another request at the same time; retry the update.');
   }
