@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultSet } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import type { Database } from './tables.js';
@@ -52,7 +52,7 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     kind: 'sqlite',
     db,
@@ -62,10 +62,33 @@ export function openStore(options: StoreOptions): Store {
 }
 
 /**
- * Applies pending migrations, safely when several instances start at once. On PostgreSQL Kysely's
- * migrator holds an advisory lock. SQLite has none: each migration runs in a transaction, so an
- * instance that loses the race rolls back ("already exists", or the lock wait runs out) and tries
- * again, by which time the winner has applied everything and there is nothing left to do.
+ * Kysely's SQLite driver prepares every query anew; preparing costs as much as running a simple query.
+ * The service runs a small, fixed set of SQL strings, so each is prepared once and reused (better-sqlite3
+ * statements are safe to reuse sequentially, and the driver runs one query at a time). The cache is
+ * bounded so that queries with variable IN lists cannot grow it without limit.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database, limit = 500) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (sql: string) => {
+      let stmt = cache.get(sql);
+      if (stmt === undefined) {
+        stmt = sqlite.prepare(sql);
+        if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
+/**
+ * Applies pending migrations, safely when several instances start at once, and atomically. On
+ * PostgreSQL Kysely's migrator holds an advisory lock and runs in a transaction. On SQLite it does
+ * neither, so the whole run happens inside BEGIN IMMEDIATE: the write lock makes other processes wait
+ * (busy timeout) until this one is done, after which they find nothing to apply; and a crash half-way
+ * rolls the schema back instead of leaving it half-applied (SQLite's DDL is transactional).
  */
 export async function migrateToLatest(db: Kysely<Database>, target?: string, attempts = 40): Promise<MigrationResultSet> {
   const migrator = new Migrator({
@@ -74,11 +97,22 @@ export async function migrateToLatest(db: Kysely<Database>, target?: string, att
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
   });
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+  const once = async (): Promise<MigrationResultSet> => {
+    if (!sqlite) return target ? migrator.migrateTo(target) : migrator.migrateToLatest();
+    await sql`BEGIN IMMEDIATE`.execute(db);
+    try {
+      const result = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();
+      if (result.error) throw result.error;
+      await sql`COMMIT`.execute(db);
+      return result;
+    } catch (err) {
+      await sql`ROLLBACK`.execute(db).catch(() => {});
+      throw err;
+    }
+  };
   for (let attempt = 1; ; attempt++) {
-    const result = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest()).catch((error: unknown) => ({
-      error,
-      results: [],
-    }));
+    const result = await once().catch((error: unknown) => ({ error, results: [] }));
     if (!result.error) return result as MigrationResultSet;
     if (attempt >= attempts || !lostMigrationRace(result.error)) throw result.error;
     await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));

@@ -8,6 +8,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  // Without the column a tombstone would read as a live meeting: remove them first.
+  await (db as Kysely<{ meetings: { deleted_at: string | null } }>).deleteFrom('meetings').where('deleted_at', 'is not', null).execute();
   await db.schema.dropIndex('meetings_deleted_at').execute();
   await db.schema.alterTable('meetings').dropColumn('deleted_at').execute();
 }
