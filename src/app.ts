@@ -5,6 +5,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { defaultPublicUrl, type Config } from './config/config.js';
 import { seedDemoDirectory } from './domain/directory/demo-directory.js';
+import { DirectoryLookups } from './domain/directory/directory-lookups.js';
 import { apiNotSupported } from './domain/errors.js';
 import { MeetingService } from './domain/meetings/meeting-service.js';
 import type { MeetingNumberSource } from './domain/meetings/meeting-ids.js';
@@ -30,6 +31,8 @@ export interface GraphMeetings {
   readonly store: Store;
   readonly tokens: AccessTokens;
   readonly meetings: MeetingService;
+  /** The cached directory reads of Graph requests; clear() after changing the directory in-process. */
+  readonly directory: DirectoryLookups;
   readonly tls: TlsMaterial | undefined;
   /** The public origin (PUBLIC_URL, or derived from the bound address once listening). */
   origin(): string;
@@ -102,8 +105,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, deps.clock);
     const tokenService = new TokenService(store.db, tokens, keys);
-    const meetings = new MeetingService({ db: store.db, origin, clock: deps.clock, numbers: deps.numbers });
-    app.decorate('graphMeetings', { store, tokens, meetings, tls, origin, seeded });
+    const directory = new DirectoryLookups(store.db);
+    const meetings = new MeetingService({ db: store.db, directory, origin, clock: deps.clock, numbers: deps.numbers });
+    app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded });
 
     app.addHook('onRequest', async (request, reply) => {
       reply.header('request-id', request.id);
@@ -120,7 +124,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       await app.register(graphRoutes, {
         prefix,
         meetings,
-        authenticate: (authorization) => authenticate(store.db, tokens, authorization),
+        authenticate: (authorization) => authenticate(directory, tokens, authorization),
         origin,
       });
     }

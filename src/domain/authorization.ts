@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely';
 import type { Principal } from '../identity/access-tokens.js';
-import { accessPolicyAllows, findUserInTenant } from '../storage/repositories/directory-repository.js';
-import type { Database, UserRow } from '../storage/tables.js';
+import type { UserRow } from '../storage/tables.js';
+import type { DirectoryLookups } from './directory/directory-lookups.js';
 import { forbidden, meRequiresDelegated, missingPermission, noApplicationAccessPolicy, userNotFound } from './errors.js';
 
 /** Whose meetings a path addresses: `/me/…` or `/users/{id or UPN}/…`. */
@@ -44,7 +43,7 @@ export function authorizeCommunicationsLookup(principal: Principal): void {
 
 /** Resolves the user a meetings path acts for, and checks that the caller may act for them. */
 export async function authorizeMeetingOwner(
-  db: Kysely<Database>,
+  directory: DirectoryLookups,
   principal: Principal,
   path: MeetingOwnerPath,
   access: Access,
@@ -53,13 +52,13 @@ export async function authorizeMeetingOwner(
   if (NEEDED[principal.kind][access].length === 0) throw forbidden('This API does not support application permissions.');
   if (!hasPermission(principal, access)) throw missingPermission(NEEDED[principal.kind][access]);
   const userKey = path.me ? (principal as { userId: string }).userId : path.userId;
-  const user = await findUserInTenant(db, principal.tenantId, userKey);
+  const user = await directory.userInTenant(principal.tenantId, userKey);
   if (!user) throw userNotFound(userKey);
   if (principal.kind === 'user') {
     // A delegated token acts only as its own user (§3.0: /users/{id} takes the signed-in user's id).
     if (user.id !== principal.userId) throw forbidden('The signed-in user can only access their own online meetings.');
     return user;
   }
-  if (!(await accessPolicyAllows(db, principal.tenantId, user.id, principal.clientId))) throw noApplicationAccessPolicy();
+  if (!(await directory.accessPolicyAllows(principal.tenantId, user.id, principal.clientId))) throw noApplicationAccessPolicy();
   return user;
 }

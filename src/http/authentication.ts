@@ -1,18 +1,21 @@
-import type { Kysely } from 'kysely';
+import type { DirectoryLookups } from '../domain/directory/directory-lookups.js';
 import { GraphError, invalidAuthenticationToken } from '../domain/errors.js';
 import type { AccessTokens, Principal } from '../identity/access-tokens.js';
-import { findApplicationByClientId, findTenant, findUserById } from '../storage/repositories/directory-repository.js';
-import type { Database } from '../storage/tables.js';
 
 /**
  * Bearer authentication for Graph routes: the token must verify (access-tokens.ts) and its tenant and
- * principal must still exist, so deleting a user or an app cuts off its tokens at once.
+ * principal must still exist, so deleting a user or an app cuts off its tokens (within the
+ * directory cache's second).
  */
-export async function authenticate(db: Kysely<Database>, tokens: AccessTokens, authorization: string | undefined): Promise<Principal> {
+export async function authenticate(
+  directory: DirectoryLookups,
+  tokens: AccessTokens,
+  authorization: string | undefined,
+): Promise<Principal> {
   const principal = await tokens.verify(authorization);
-  const tenant = await findTenant(db, principal.tenantId);
+  const tenant = await directory.tenant(principal.tenantId);
   if (!tenant) throw invalidAuthenticationToken(`tenant ${principal.tenantId} unknown`, 'Access token validation failure. Invalid tenant.');
-  const app = await findApplicationByClientId(db, principal.clientId);
+  const app = await directory.application(principal.clientId);
   if (!app || app.tenant_id !== tenant.id)
     throw invalidAuthenticationToken(
       `app ${principal.clientId} unknown`,
@@ -21,7 +24,7 @@ export async function authenticate(db: Kysely<Database>, tokens: AccessTokens, a
   if (principal.kind === 'app') {
     if (app.id !== principal.servicePrincipalId) throw invalidAuthenticationToken('oid is not the app service principal');
   } else {
-    const user = await findUserById(db, principal.userId);
+    const user = await directory.userById(principal.userId);
     if (!user || user.tenant_id !== tenant.id)
       throw invalidAuthenticationToken(`user ${principal.userId} unknown`, 'Access token validation failure. The user no longer exists.');
   }

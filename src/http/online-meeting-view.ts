@@ -1,6 +1,7 @@
 import type { OnlineMeeting } from '@microsoft/microsoft-graph-types';
 import { ENUMS, evolvableMembers, type Meeting, type OnlineMeetingRole, type ParticipantInfo } from '../domain/meetings/meeting.js';
 import { renderJoinInformation, type SupportedLanguage } from '../domain/meetings/join-information.js';
+import type { LruCache } from '../util/lru-cache.js';
 
 export interface ViewContext {
   /** Service root, e.g. https://127.0.0.1:8443/v1.0 */
@@ -8,6 +9,8 @@ export interface ViewContext {
   language: SupportedLanguage;
   /** `Prefer: include-unknown-enum-members` (fact sheet §2.8). */
   includeUnknownEnumMembers: boolean;
+  /** Rendered invitations by meeting, version and language; rendering costs more than the rest of a read. */
+  joinInformation?: LruCache<string, { content: string; contentType: 'html' }>;
 }
 
 /**
@@ -109,20 +112,30 @@ export function onlineMeetingJson(m: Meeting, ctx: ViewContext): GraphOnlineMeet
       dialinUrl: audio.dialinUrl,
     },
     chatInfo: { threadId: m.threadId, messageId: '0', replyChainMessageId: null },
-    joinInformation: renderJoinInformation(
-      {
-        joinWebUrl: m.joinWebUrl,
-        meetingOptionsWebUrl: `${m.meetingOptionsWebUrl}&language=${encodeURIComponent(ctx.language)}`,
-        dialinUrl: audio.dialinUrl,
-        conferenceId: audio.conferenceId,
-        tollNumbers: audio.tollNumbers,
-        tollFreeNumbers: audio.tollFreeNumbers,
-        joinMeetingId: m.joinMeetingIdSettings.joinMeetingId,
-        passcode: m.joinMeetingIdSettings.passcode,
-      },
-      ctx.language,
-    ),
+    joinInformation: joinInformation(m, ctx),
   };
+}
+
+function joinInformation(m: Meeting, ctx: ViewContext) {
+  const key = `${m.id}|${m.version}|${ctx.language}`;
+  const hit = ctx.joinInformation?.get(key);
+  if (hit) return hit;
+  const audio = m.audioConferencing;
+  const rendered = renderJoinInformation(
+    {
+      joinWebUrl: m.joinWebUrl,
+      meetingOptionsWebUrl: `${m.meetingOptionsWebUrl}&language=${encodeURIComponent(ctx.language)}`,
+      dialinUrl: audio.dialinUrl,
+      conferenceId: audio.conferenceId,
+      tollNumbers: audio.tollNumbers,
+      tollFreeNumbers: audio.tollFreeNumbers,
+      joinMeetingId: m.joinMeetingIdSettings.joinMeetingId,
+      passcode: m.joinMeetingIdSettings.passcode,
+    },
+    ctx.language,
+  );
+  ctx.joinInformation?.set(key, rendered);
+  return rendered;
 }
 
 export function onlineMeetingEntity(m: Meeting, ctx: ViewContext): GraphOnlineMeeting {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { accessTokenEmpty, invalidAuthenticationToken, tokenExpired } from '../domain/errors.js';
+import { LruCache } from '../util/lru-cache.js';
 import type { SigningKeyStore } from './signing-keys.js';
 
 /** Graph's two audience spellings; real tokens carry either (client-compat §6). */
@@ -39,7 +40,12 @@ export interface UserTokenInput {
   cae: boolean;
 }
 
+/** Verified tokens kept in memory, so a client's next request skips the RSA signature check. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class AccessTokens {
+  readonly #verified = new LruCache<string, { principal: Principal; exp: number; nbf: number }>(VERIFIED_CACHE_SIZE);
+
   constructor(
     private readonly keys: SigningKeyStore,
     private readonly lifetimeSeconds: number,
@@ -118,6 +124,26 @@ export class AccessTokens {
     if (!m) throw accessTokenEmpty();
     const token = m[1]!;
     if (token.length > MAX_TOKEN_LENGTH) throw invalidAuthenticationToken('token too long', 'Access token validation failure.');
+    // A token that verified before is the same bytes under the same signature: only its lifetime can
+    // have changed since, so that is all a cache hit re-checks.
+    const seen = this.#verified.get(token);
+    if (seen) {
+      const now = this.clock() / 1000;
+      if (now > seen.exp + CLOCK_TOLERANCE_SECONDS) {
+        this.#verified.delete(token);
+        throw tokenExpired('cached token expired');
+      }
+      if (now < seen.nbf - CLOCK_TOLERANCE_SECONDS)
+        throw invalidAuthenticationToken('nbf', 'Lifetime validation failed, the token is not yet valid.');
+      return seen.principal;
+    }
+    const principal = await this.verifyUncached(token);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number; nbf: number };
+    this.#verified.set(token, { principal, exp: claims.exp, nbf: claims.nbf });
+    return principal;
+  }
+
+  private async verifyUncached(token: string): Promise<Principal> {
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);

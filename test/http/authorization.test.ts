@@ -37,14 +37,19 @@ for (const kind of STORES) {
 
     test('a tenant-wide grant covers users without their own; a user grant takes precedence (§5)', async () => {
       const dir = new DirectoryService(t.app.graphMeetings.store.db);
+      // Changed in this process: forget the cached policy reads so the change shows at once.
+      const changed = () => t.app.graphMeetings.directory.clear();
       await dir.createAccessPolicy({ tenant: C.tenantId, name: 'Everyone', appIds: [C.scheduler.clientId] });
       await dir.createAccessPolicy({ tenant: C.tenantId, name: 'Nobody', appIds: [] });
       await dir.grantAccessPolicy({ tenant: C.tenantId, policy: 'Everyone', global: true });
+      changed();
       assert.equal((await create(app, `/v1.0/users/${C.carol.id}/onlineMeetings`)).statusCode, 201);
       await dir.grantAccessPolicy({ tenant: C.tenantId, policy: 'Nobody', user: C.carol.id });
+      changed();
       assert.equal((await create(app, `/v1.0/users/${C.carol.id}/onlineMeetings`)).statusCode, 403);
       await dir.revokeAccessPolicy({ tenant: C.tenantId, user: C.carol.id });
       await dir.revokeAccessPolicy({ tenant: C.tenantId, global: true });
+      changed();
       assert.equal((await create(app, `/v1.0/users/${C.carol.id}/onlineMeetings`)).statusCode, 403);
     });
 

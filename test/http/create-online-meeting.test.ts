@@ -346,6 +346,7 @@ for (const kind of STORES) {
           })
           .where('id', '=', C.tenantId)
           .execute();
+        t.app.graphMeetings.directory.clear();
         const m = await created({});
         assert.equal(m.allowedPresenters, 'organization');
         assert.equal(m.isEntryExitAnnounced, false);
@@ -353,6 +354,7 @@ for (const kind of STORES) {
         assert.equal(m.audioConferencing.tollFreeNumber, null);
       } finally {
         await db.updateTable('tenants').set({ settings: row.settings }).where('id', '=', C.tenantId).execute();
+        t.app.graphMeetings.directory.clear();
       }
     });
   });

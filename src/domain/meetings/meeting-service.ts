@@ -6,6 +6,7 @@ import * as meetings from '../../storage/repositories/meeting-repository.js';
 import type { Database, UserRow } from '../../storage/tables.js';
 import { authorizeCommunicationsLookup, authorizeMeetingOwner, type MeetingOwnerPath } from '../authorization.js';
 import { addMilliseconds, compareDateTime, formatDateTime, now, parseDateTime, requireDateTime, type GraphDateTime } from '../datetime.js';
+import type { DirectoryLookups } from '../directory/directory-lookups.js';
 import { parseTenantSettings, type MeetingOptions, type MeetingTemplateDefinition } from '../directory/tenant-settings.js';
 import { badRequest, conflict, forbidden, invalidProperty, meetingNotFound, organizerMismatch, serviceUnavailable } from '../errors.js';
 import {
@@ -66,6 +67,7 @@ const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/;
 
 export interface MeetingServiceDeps {
   db: Kysely<Database>;
+  directory: DirectoryLookups;
   /** The public origin join links are built on (PUBLIC_URL). */
   origin: () => string;
   clock?: () => number;
@@ -81,18 +83,21 @@ class ExternalKeyTaken extends Error {}
  */
 export class MeetingService {
   private readonly db: Kysely<Database>;
+  private readonly directory: DirectoryLookups;
   private readonly clock: () => number;
   private readonly numbers: MeetingNumberSource;
+  private readonly parsed = new meetings.ParsedMeetingCache();
 
   constructor(private readonly deps: MeetingServiceDeps) {
     this.db = deps.db;
+    this.directory = deps.directory;
     this.clock = deps.clock ?? Date.now;
     this.numbers = deps.numbers ?? randomMeetingNumbers;
   }
 
   /** POST /me/onlineMeetings and /users/{id}/onlineMeetings (§3.1). */
   async create(principal: Principal, path: MeetingOwnerPath, input: MeetingInput): Promise<Meeting> {
-    const organizer = await authorizeMeetingOwner(this.db, principal, path, 'write');
+    const organizer = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     if (input.externalId !== undefined && input.externalId !== null) {
       throw badRequest("The property 'externalId' is only supported by the createOrGet action (POST …/onlineMeetings/createOrGet).");
     }
@@ -107,7 +112,7 @@ export class MeetingService {
 
   /** GET …/onlineMeetings/{id} (§3.3). */
   async get(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<Meeting> {
-    const owner = await authorizeMeetingOwner(this.db, principal, path, 'read');
+    const owner = await authorizeMeetingOwner(this.directory, principal, path, 'read');
     return this.ownedMeeting(owner, meetingId);
   }
 
@@ -117,7 +122,7 @@ export class MeetingService {
    * index: the losers read the winner's meeting, so exactly one exists.
    */
   async createOrGet(principal: Principal, path: MeetingOwnerPath, input: MeetingInput): Promise<{ meeting: Meeting; created: boolean }> {
-    const organizer = await authorizeMeetingOwner(this.db, principal, path, 'write');
+    const organizer = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     const externalId = input.externalId;
     if (typeof externalId !== 'string' || externalId.trim() === '') {
       throw invalidProperty('externalId', 'the createOrGet action requires a non-empty externalId.');
@@ -150,13 +155,13 @@ export class MeetingService {
     path: MeetingOwnerPath,
     filter: { property: 'joinWebUrl' | 'joinMeetingId'; value: string },
   ): Promise<{ owner: UserRow; found: Meeting[] }> {
-    const owner = await authorizeMeetingOwner(this.db, principal, path, 'read');
+    const owner = await authorizeMeetingOwner(this.directory, principal, path, 'read');
     let meeting: Meeting | undefined;
     if (filter.property === 'joinWebUrl') {
       const thread = threadFromJoinUrl(filter.value);
-      meeting = thread ? await meetings.findMeetingByThread(this.db, thread) : undefined;
+      meeting = thread ? await meetings.findMeetingByThread(this.db, thread, this.parsed) : undefined;
     } else {
-      meeting = /^\d{1,20}$/.test(filter.value) ? await meetings.findMeetingByJoinMeetingId(this.db, filter.value) : undefined;
+      meeting = /^\d{1,20}$/.test(filter.value) ? await meetings.findMeetingByJoinMeetingId(this.db, filter.value, this.parsed) : undefined;
     }
     if (!meeting || meeting.tenantId !== owner.tenant_id) return { owner, found: [] };
     if (meeting.organizerId !== owner.id) throw forbidden('An error has occurred.');
@@ -166,13 +171,13 @@ export class MeetingService {
   /** GET /communications/onlineMeetings/?$filter=VideoTeleconferenceId eq '…' (§3.4): app-only, tenant-scoped, no policy. */
   async findByVideoTeleconferenceId(principal: Principal, vtcId: string): Promise<Meeting[]> {
     authorizeCommunicationsLookup(principal);
-    const meeting = /^\d{1,20}$/.test(vtcId) ? await meetings.findMeetingByVtcId(this.db, vtcId) : undefined;
+    const meeting = /^\d{1,20}$/.test(vtcId) ? await meetings.findMeetingByVtcId(this.db, vtcId, this.parsed) : undefined;
     return meeting && meeting.tenantId === principal.tenantId ? [meeting] : [];
   }
 
   /** PATCH …/onlineMeetings/{id} (§3.5). Read-modify-write with optimistic concurrency. */
   async update(principal: Principal, path: MeetingOwnerPath, meetingId: string, patch: MeetingInput): Promise<Meeting> {
-    const owner = await authorizeMeetingOwner(this.db, principal, path, 'write');
+    const owner = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const current = await this.ownedMeeting(owner, meetingId);
       const next = await this.applyPatch(owner, current, patch);
@@ -185,14 +190,14 @@ export class MeetingService {
 
   /** DELETE …/onlineMeetings/{id} (§3.6). */
   async delete(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<void> {
-    const owner = await authorizeMeetingOwner(this.db, principal, path, 'write');
+    const owner = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     const meeting = await this.ownedMeeting(owner, meetingId);
     if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(now(this.clock))))) throw meetingNotFound();
   }
 
   /** GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7): delegated only. */
   async virtualAppointmentJoinWebUrl(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<string> {
-    const owner = await authorizeMeetingOwner(this.db, principal, path, 'virtualAppointment');
+    const owner = await authorizeMeetingOwner(this.directory, principal, path, 'virtualAppointment');
     const meeting = await this.ownedMeeting(owner, meetingId);
     const q = new URLSearchParams({ tid: meeting.tenantId, convId: meeting.threadId });
     return `${this.deps.origin()}/webrtc-svc/api/route?${q.toString()}`;
@@ -278,14 +283,14 @@ export class MeetingService {
   private async ownedMeeting(owner: UserRow, meetingId: string): Promise<Meeting> {
     const { organizerId, threadId } = decodeMeetingId(meetingId);
     if (organizerId !== owner.id) throw organizerMismatch(owner.id);
-    const meeting = await meetings.findMeetingById(this.db, encodeMeetingId(organizerId, threadId));
+    const meeting = await meetings.findMeetingById(this.db, encodeMeetingId(organizerId, threadId), this.parsed);
     if (!meeting || meeting.tenantId !== owner.tenant_id) throw meetingNotFound();
     return meeting;
   }
 
   /** Builds a new meeting from a create body, applying tenant policy, template and the rules of §4. */
   private async buildMeeting(organizer: UserRow, input: MeetingInput, externalId: string | null): Promise<Meeting> {
-    const tenant = await directory.findTenant(this.db, organizer.tenant_id);
+    const tenant = await this.directory.tenant(organizer.tenant_id);
     if (!tenant) throw meetingNotFound();
     const settings = parseTenantSettings(tenant.settings);
     if (input.isBroadcast === true) throw badRequest('Teams live events cannot be created with this API (isBroadcast must be false).');
@@ -296,7 +301,7 @@ export class MeetingService {
     let template: MeetingTemplateDefinition | undefined;
     let meetingTemplateId: string | null = null;
     if (input.meetingTemplateId !== undefined && input.meetingTemplateId !== null) {
-      const row = await directory.findMeetingTemplate(this.db, tenant.id, input.meetingTemplateId);
+      const row = await this.directory.meetingTemplate(tenant.id, input.meetingTemplateId);
       if (!row)
         throw invalidProperty('meetingTemplateId', `the meeting template '${input.meetingTemplateId}' does not exist in this tenant.`);
       template = JSON.parse(row.definition) as MeetingTemplateDefinition;

@@ -6,6 +6,7 @@ import type { MeetingInput } from '../../domain/meetings/meeting.js';
 import type { MeetingService } from '../../domain/meetings/meeting-service.js';
 import { negotiateLanguage } from '../../domain/meetings/join-information.js';
 import type { Principal } from '../../identity/access-tokens.js';
+import { LruCache } from '../../util/lru-cache.js';
 import { GRAPH_CONTENT_TYPE } from '../errors.js';
 import { FILTER_EXPECTED, parseMeetingFilter } from '../odata.js';
 import { collectionContext, onlineMeetingEntity, onlineMeetingJson, type ViewContext } from '../online-meeting-view.js';
@@ -40,10 +41,12 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
     request.principal = await opts.authenticate(request.headers.authorization);
   });
 
+  const joinInformation = new LruCache<string, { content: string; contentType: 'html' }>(4000);
   const view = (request: FastifyRequest): ViewContext => ({
     serviceRoot: `${opts.origin()}/${version}`,
     language: negotiateLanguage(request.headers['accept-language']),
     includeUnknownEnumMembers: preferIncludesUnknownEnumMembers(request.headers.prefer),
+    joinInformation,
   });
   const owner = (request: FastifyRequest): MeetingOwnerPath => {
     const { userId } = request.params as Params;

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Meeting } from '../../domain/meetings/meeting.js';
+import { LruCache } from '../../util/lru-cache.js';
 import type { Database, MeetingRow, NewMeetingRow } from '../tables.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -70,6 +71,23 @@ export function meetingToRow(m: Meeting): NewMeetingRow {
   };
 }
 
+/**
+ * Parsed meetings by id. The row is still read on every request (so changes by other instances are
+ * seen); only the JSON.parse of its document is skipped when the stored version is the one cached.
+ * Callers must not mutate what they get back (the service clones before changing a meeting).
+ */
+export class ParsedMeetingCache {
+  readonly #cache = new LruCache<string, Meeting>(2000);
+
+  parse(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
+    const hit = this.#cache.get(row.id);
+    if (hit && hit.version === Number(row.version)) return hit;
+    const meeting = rowToMeeting(row);
+    this.#cache.set(row.id, meeting);
+    return meeting;
+  }
+}
+
 export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
   const doc = JSON.parse(row.resource) as MeetingDocument;
   return {
@@ -95,24 +113,24 @@ export async function insertMeeting(db: Db, meeting: Meeting): Promise<void> {
   await db.insertInto('meetings').values(meetingToRow(meeting)).execute();
 }
 
-export async function findMeetingById(db: Db, id: string): Promise<Meeting | undefined> {
+export async function findMeetingById(db: Db, id: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
   const row = await live(db).where('id', '=', id).executeTakeFirst();
-  return row && rowToMeeting(row);
+  return row && (cache ? cache.parse(row) : rowToMeeting(row));
 }
 
-export async function findMeetingByThread(db: Db, threadId: string): Promise<Meeting | undefined> {
+export async function findMeetingByThread(db: Db, threadId: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
   const row = await live(db).where('thread_id', '=', threadId).executeTakeFirst();
-  return row && rowToMeeting(row);
+  return row && (cache ? cache.parse(row) : rowToMeeting(row));
 }
 
-export async function findMeetingByJoinMeetingId(db: Db, joinMeetingId: string): Promise<Meeting | undefined> {
+export async function findMeetingByJoinMeetingId(db: Db, joinMeetingId: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
   const row = await live(db).where('join_meeting_id', '=', joinMeetingId).executeTakeFirst();
-  return row && rowToMeeting(row);
+  return row && (cache ? cache.parse(row) : rowToMeeting(row));
 }
 
-export async function findMeetingByVtcId(db: Db, vtcId: string): Promise<Meeting | undefined> {
+export async function findMeetingByVtcId(db: Db, vtcId: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
   const row = await live(db).where('video_teleconference_id', '=', vtcId).executeTakeFirst();
-  return row && rowToMeeting(row);
+  return row && (cache ? cache.parse(row) : rowToMeeting(row));
 }
 
 export async function findMeetingByExternalId(

@@ -1,0 +1,54 @@
+/**
+ * A bounded map that forgets its least recently used entries, with an optional time to live. Every
+ * in-memory cache of graph-meetings is one of these, so none can grow with the number of meetings,
+ * tokens or users seen.
+ */
+export class LruCache<K, V> {
+  readonly #entries = new Map<K, { value: V; expires: number }>();
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly ttlMs = Infinity,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  get(key: K): V | undefined {
+    const hit = this.#entries.get(key);
+    if (hit === undefined) return undefined;
+    if (hit.expires <= this.clock()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    // Re-insert so that Map order is recency order.
+    this.#entries.delete(key);
+    this.#entries.set(key, hit);
+    return hit.value;
+  }
+
+  set(key: K, value: V): void {
+    this.#entries.delete(key);
+    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key, { value, expires: this.ttlMs === Infinity ? Infinity : this.clock() + this.ttlMs });
+  }
+
+  delete(key: K): void {
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The cached value, or the loader's (also cached, so concurrent callers share one load). */
+  async getOrLoad(key: K, load: () => Promise<V>): Promise<V> {
+    const hit = this.get(key);
+    if (hit !== undefined) return hit;
+    const value = await load();
+    this.set(key, value);
+    return value;
+  }
+}
