@@ -106,7 +106,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, deps.clock);
     const tokenService = new TokenService(store.db, tokens, keys);
     const directory = new DirectoryLookups(store.db);
-    const meetings = new MeetingService({ db: store.db, directory, origin, clock: deps.clock, numbers: deps.numbers });
+    const meetings = new MeetingService({ db: store.db, write: store.write, directory, origin, clock: deps.clock, numbers: deps.numbers });
     app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded });
 
     app.addHook('onRequest', async (request, reply) => {

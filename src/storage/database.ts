@@ -1,16 +1,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type MigrationResultSet } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  sql,
+  type CompiledQuery,
+  type MigrationResultSet,
+  type QueryResult,
+} from 'kysely';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import type { Database } from './tables.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
+export type Writer = (query: CompiledQuery) => Promise<QueryResult<unknown>>;
 
 export interface Store {
   readonly kind: StoreKind;
   readonly db: Kysely<Database>;
+  /**
+   * Runs one write statement of the request path. On SQLite, writes issued together are committed
+   * together (sqlite-group-commit.ts); on PostgreSQL each runs on its own pooled connection.
+   */
+  readonly write: Writer;
   /** Where the data lives, for logs (never includes a password). */
   readonly location: string;
   close(): Promise<void>;
@@ -39,6 +56,7 @@ export function openStore(options: StoreOptions): Store {
     return {
       kind: 'postgres',
       db,
+      write: (q) => db.executeQuery(q),
       location: `postgres://${url.host}${url.pathname}`,
       close: () => db.destroy(),
     };
@@ -52,10 +70,13 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const cached = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  const groupCommit = new SqliteGroupCommit(sqlite, cached.prepare);
   return {
     kind: 'sqlite',
     db,
+    write: (q) => groupCommit.write(q),
     location: options.sqliteFile,
     close: () => db.destroy(),
   };

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../../identity/access-tokens.js';
+import type { Writer } from '../../storage/database.js';
 import { meetingConstraint, uniqueViolation } from '../../storage/errors.js';
 import * as directory from '../../storage/repositories/directory-repository.js';
 import * as meetings from '../../storage/repositories/meeting-repository.js';
@@ -67,6 +68,8 @@ const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/;
 
 export interface MeetingServiceDeps {
   db: Kysely<Database>;
+  /** The store's writer (group commit on SQLite); direct statements when absent. */
+  write?: Writer;
   directory: DirectoryLookups;
   /** The public origin join links are built on (PUBLIC_URL). */
   origin: () => string;
@@ -181,7 +184,7 @@ export class MeetingService {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const current = await this.ownedMeeting(owner, meetingId);
       const next = await this.applyPatch(owner, current, patch);
-      if (await meetings.updateMeeting(this.db, next)) return { ...next, version: current.version + 1 };
+      if (await meetings.updateMeeting(this.db, next, this.deps.write)) return { ...next, version: current.version + 1 };
       // Someone else's update won; back off a random while so that racing writers spread out.
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
@@ -192,7 +195,7 @@ export class MeetingService {
   async delete(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<void> {
     const owner = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     const meeting = await this.ownedMeeting(owner, meetingId);
-    if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(now(this.clock))))) throw meetingNotFound();
+    if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(now(this.clock)), this.deps.write))) throw meetingNotFound();
   }
 
   /** GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7): delegated only. */
@@ -406,7 +409,7 @@ export class MeetingService {
     let candidate = meeting;
     for (let attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
       try {
-        await meetings.insertMeeting(this.db, candidate);
+        await meetings.insertMeeting(this.db, candidate, this.deps.write);
         return candidate;
       } catch (err) {
         const which = uniqueViolation(err);

@@ -1,9 +1,15 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Writer } from '../database.js';
 import type { Meeting } from '../../domain/meetings/meeting.js';
 import { LruCache } from '../../util/lru-cache.js';
 import type { Database, MeetingRow, NewMeetingRow } from '../tables.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+/** Without the store's writer (Store.write), a statement runs directly on the handle given. */
+const direct =
+  (db: Db): Writer =>
+  (q) =>
+    db.executeQuery(q);
 
 /** The part of a Meeting that has no column of its own, kept as one JSON document. */
 type MeetingDocument = Omit<
@@ -109,8 +115,8 @@ export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
 /** Live meetings only: every read skips tombstones. Each lookup is a probe of a unique index. */
 const live = (db: Db) => db.selectFrom('meetings').select(COLUMNS).where('deleted_at', 'is', null);
 
-export async function insertMeeting(db: Db, meeting: Meeting): Promise<void> {
-  await db.insertInto('meetings').values(meetingToRow(meeting)).execute();
+export async function insertMeeting(db: Db, meeting: Meeting, write: Writer = direct(db)): Promise<void> {
+  await write(db.insertInto('meetings').values(meetingToRow(meeting)).compile());
 }
 
 export async function findMeetingById(db: Db, id: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
@@ -148,36 +154,40 @@ export async function findMeetingByExternalId(
 }
 
 /** Writes an updated meeting if nobody else updated it first; returns whether it did. */
-export async function updateMeeting(db: Db, meeting: Meeting): Promise<boolean> {
+export async function updateMeeting(db: Db, meeting: Meeting, write: Writer = direct(db)): Promise<boolean> {
   const row = meetingToRow(meeting);
-  const res = await db
-    .updateTable('meetings')
-    .set({
-      start_date_time: row.start_date_time,
-      end_date_time: row.end_date_time,
-      expiry_date_time: row.expiry_date_time,
-      resource: row.resource,
-      version: meeting.version + 1,
-    })
-    .where('id', '=', meeting.id)
-    .where('version', '=', meeting.version)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  const res = await write(
+    db
+      .updateTable('meetings')
+      .set({
+        start_date_time: row.start_date_time,
+        end_date_time: row.end_date_time,
+        expiry_date_time: row.expiry_date_time,
+        resource: row.resource,
+        version: meeting.version + 1,
+      })
+      .where('id', '=', meeting.id)
+      .where('version', '=', meeting.version)
+      .where('deleted_at', 'is', null)
+      .compile(),
+  );
+  return Number(res.numAffectedRows) === 1;
 }
 
 /**
  * Deletes a meeting, leaving a tombstone that keeps its generated numbers taken. The createOrGet key is
  * released at once: a new createOrGet with the same externalId makes a new meeting (fact sheet §3.2).
  */
-export async function deleteMeeting(db: Db, id: string, deletedAt: string): Promise<boolean> {
-  const res = await db
-    .updateTable('meetings')
-    .set({ deleted_at: deletedAt, external_id: null, resource: '{}' })
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+export async function deleteMeeting(db: Db, id: string, deletedAt: string, write: Writer = direct(db)): Promise<boolean> {
+  const res = await write(
+    db
+      .updateTable('meetings')
+      .set({ deleted_at: deletedAt, external_id: null, resource: '{}' })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .compile(),
+  );
+  return Number(res.numAffectedRows) === 1;
 }
 
 /** Removes tombstones older than the cutoff, freeing their numbers for new meetings. */
