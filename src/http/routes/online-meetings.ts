@@ -11,6 +11,7 @@ import { GRAPH_CONTENT_TYPE } from '../errors.js';
 import { FILTER_EXPECTED, parseMeetingFilter } from '../odata.js';
 import { collectionContext, onlineMeetingEntity, onlineMeetingJson, type ViewContext } from '../online-meeting-view.js';
 import { createMeetingBody, createOrGetBody } from '../schemas/online-meeting.js';
+import { edmStringResponse, onlineMeetingCollectionResponse, onlineMeetingResponse } from '../schemas/online-meeting-response.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,7 +27,7 @@ export interface GraphRoutesOptions {
 }
 
 type Params = { userId?: string; meetingId?: string };
-type Route = { method: HTTPMethods; handler: RouteHandlerMethod; body?: TSchema };
+type Route = { method: HTTPMethods; handler: RouteHandlerMethod; body?: TSchema; response?: Record<number, TSchema> };
 
 /**
  * The Graph surface under one version prefix (/v1.0 or /beta). Each path lists its methods; any other
@@ -121,20 +122,26 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
   const table: Record<string, Route[]> = {};
   for (const base of ['/me/onlineMeetings', '/users/:userId/onlineMeetings']) {
     table[base] = [
-      { method: 'POST', handler: create, body: createMeetingBody },
-      { method: 'GET', handler: lookup },
+      { method: 'POST', handler: create, body: createMeetingBody, response: { 201: onlineMeetingResponse } },
+      { method: 'GET', handler: lookup, response: { 200: onlineMeetingCollectionResponse } },
     ];
-    table[`${base}/createOrGet`] = [{ method: 'POST', handler: createOrGet, body: createOrGetBody }];
+    table[`${base}/createOrGet`] = [
+      { method: 'POST', handler: createOrGet, body: createOrGetBody, response: { 200: onlineMeetingResponse, 201: onlineMeetingResponse } },
+    ];
     table[`${base}/:meetingId`] = [
-      { method: 'GET', handler: getById },
-      { method: 'PATCH', handler: update, body: createMeetingBody },
+      { method: 'GET', handler: getById, response: { 200: onlineMeetingResponse } },
+      { method: 'PATCH', handler: update, body: createMeetingBody, response: { 200: onlineMeetingResponse } },
       { method: 'DELETE', handler: remove },
     ];
-    table[`${base}/:meetingId/getVirtualAppointmentJoinWebUrl`] = [{ method: 'GET', handler: virtualAppointment }];
-    table[`${base}/:meetingId/getVirtualAppointmentJoinWebUrl()`] = [{ method: 'GET', handler: virtualAppointment }];
+    table[`${base}/:meetingId/getVirtualAppointmentJoinWebUrl`] = [
+      { method: 'GET', handler: virtualAppointment, response: { 200: edmStringResponse } },
+    ];
+    table[`${base}/:meetingId/getVirtualAppointmentJoinWebUrl()`] = [
+      { method: 'GET', handler: virtualAppointment, response: { 200: edmStringResponse } },
+    ];
   }
   table['/communications/onlineMeetings'] = [
-    { method: 'GET', handler: vtcLookup },
+    { method: 'GET', handler: vtcLookup, response: { 200: onlineMeetingCollectionResponse } },
     { method: 'POST', handler: communicationsCreate },
   ];
 
@@ -145,7 +152,8 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
         method: r.method,
         url,
         handler: r.handler,
-        ...(r.body ? { schema: { body: r.body }, preValidation: requireJson } : {}),
+        schema: { ...(r.body ? { body: r.body } : {}), ...(r.response ? { response: r.response } : {}) },
+        ...(r.body ? { preValidation: requireJson } : {}),
       });
     }
     const others = ALL.filter((m) => !routes.some((r) => r.method === m));
