@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import autocannon from 'autocannon';
+
+export const DEMO = {
+  tenant: '049d4814-06f2-4ac7-8c07-6547360dd433',
+  alice: 'ac02a79f-b09d-4d0a-a1f5-2ad5ab314a58',
+  scheduler: { id: '30a2fcea-f295-468c-abe2-b48159ee8486', secret: 'scheduler-demo-secret' },
+  client: { id: '358b1947-f5d9-4301-8ae7-ba77a3a74041' },
+  password: 'Demo-Passw0rd!',
+};
+
+/** The seed's example 1 body. */
+export const EXAMPLE_1 = JSON.stringify({
+  startDateTime: '2019-07-12T14:30:34.2444915-07:00',
+  endDateTime: '2019-07-12T15:00:34.2464912-07:00',
+  subject: 'User Token Meeting',
+});
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface Proc {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a process and waits until `ready(port)` resolves true. */
+export async function startProcess(args: string[], env: Record<string, string>, ready: (port: number) => Promise<boolean>): Promise<Proc> {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited: ${err}`);
+    if (await ready(port).catch(() => false)) break;
+    if (Date.now() > deadline) throw new Error(`${args.join(' ')} did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    child,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
+const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false, maxSockets: 64 });
+
+export function request(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (data += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function token(port: number, form: Record<string, string>): Promise<string> {
+  const res = await request(
+    port,
+    'POST',
+    `/${DEMO.tenant}/oauth2/v2.0/token`,
+    { 'content-type': 'application/x-www-form-urlencoded' },
+    new URLSearchParams(form).toString(),
+  );
+  if (res.status !== 200) throw new Error(`token: ${res.status} ${res.body}`);
+  return JSON.parse(res.body).access_token;
+}
+
+export const userToken = (port: number) =>
+  token(port, {
+    grant_type: 'password',
+    client_id: DEMO.client.id,
+    username: 'alice@contoso.test',
+    password: DEMO.password,
+    scope: 'https://graph.microsoft.com/OnlineMeetings.ReadWrite',
+  });
+
+export interface LoadResult {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+}
+
+/** Drives one scenario with autocannon; `path(i)` varies the URL per request. */
+export async function load(
+  name: string,
+  opts: {
+    port: number;
+    method: 'GET' | 'POST';
+    path: (i: number) => string;
+    body?: (i: number) => string;
+    headers: Record<string, string>;
+    connections: number;
+    duration: number;
+  },
+): Promise<LoadResult> {
+  let i = 0;
+  const result = await autocannon({
+    url: `https://127.0.0.1:${opts.port}`,
+    connections: opts.connections,
+    duration: opts.duration,
+    pipelining: 1,
+    requests: [
+      {
+        method: opts.method,
+        headers: opts.headers,
+        setupRequest: (req) => {
+          const n = i++;
+          return { ...req, path: opts.path(n), ...(opts.body ? { body: opts.body(n) } : {}) };
+        },
+      },
+    ],
+  });
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+/** Resident memory of a process and its children (cluster workers), in MiB, from /proc. */
+export function rssMiB(pid: number): number {
+  const pids = [pid];
+  try {
+    const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    pids.push(...children);
+  } catch {
+    // not Linux: the process alone
+  }
+  let kib = 0;
+  for (const p of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
+      kib += Number(m?.[1] ?? 0);
+    } catch {
+      // exited
+    }
+  }
+  return Math.round(kib / 1024);
+}
