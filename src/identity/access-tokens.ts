@@ -13,6 +13,9 @@ export const stsIssuer = (tenantId: string) => `https://sts.windows.net/${tenant
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 /** Clock skew allowed on exp and nbf. */
 export const CLOCK_TOLERANCE_SECONDS = 60;
+/** The longest lifetime TOKEN_LIFETIME_SECONDS allows; a token claiming more was not issued here. */
+export const MAX_LIFETIME_SECONDS = 86_400;
+const CANONICAL_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type Principal =
   | { kind: 'app'; tenantId: string; servicePrincipalId: string; clientId: string; roles: ReadonlySet<string> }
@@ -181,9 +184,28 @@ export class AccessTokens {
       }
       throw invalidAuthenticationToken(err instanceof Error ? err.message : String(err), 'Access token validation failure.');
     }
-    const { tid, oid, appid, idtyp } = payload as Record<string, unknown>;
-    if (typeof tid !== 'string' || typeof oid !== 'string' || typeof appid !== 'string') {
-      throw invalidAuthenticationToken('tid/oid/appid not strings', 'Access token validation failure.');
+    const { tid, oid, appid, idtyp, aud, exp, iat } = payload as Record<string, unknown>;
+    // Stricter than the JWT rules, as a Graph token always is: one audience (not a list in which one
+    // happens to match), ids in canonical lower-case GUID form (so a lookup can never resolve a domain
+    // or another spelling), and a lifetime no longer than this service ever issues.
+    if (typeof aud !== 'string')
+      throw invalidAuthenticationToken('aud is not a single string', 'Access token validation failure. Invalid audience.');
+    if (
+      typeof tid !== 'string' ||
+      typeof oid !== 'string' ||
+      typeof appid !== 'string' ||
+      ![tid, oid, appid].every((v) => CANONICAL_GUID.test(v))
+    ) {
+      throw invalidAuthenticationToken('tid/oid/appid not canonical GUIDs', 'Access token validation failure.');
+    }
+    if (
+      typeof exp !== 'number' ||
+      typeof iat !== 'number' ||
+      !Number.isFinite(exp) ||
+      exp - iat > MAX_LIFETIME_SECONDS ||
+      iat > this.clock() / 1000 + CLOCK_TOLERANCE_SECONDS
+    ) {
+      throw invalidAuthenticationToken('lifetime out of range', 'Lifetime validation failed, the token is not valid.');
     }
     if (payload.iss !== stsIssuer(tid)) {
       throw invalidAuthenticationToken(

@@ -8,6 +8,15 @@ import { AccessTokens } from '../../src/identity/access-tokens.js';
 import { SigningKeyStore } from '../../src/identity/signing-keys.js';
 import { migrateToLatest, openStore, type Store } from '../../src/storage/database.js';
 
+const APP = {
+  tenantId: '049d4814-06f2-4ac7-8c07-6547360dd433',
+  servicePrincipalId: '11111111-1111-4111-8111-111111111111',
+  clientId: '30a2fcea-f295-468c-abe2-b48159ee8486',
+  appDisplayName: 'a',
+  roles: [],
+  clientAuth: '1' as const,
+};
+
 describe('verified-token cache', () => {
   let store: Store;
   let dir: string;
@@ -27,14 +36,7 @@ describe('verified-token cache', () => {
   test('a cached token still expires on time', async () => {
     let now = Date.now();
     const tokens = new AccessTokens(keys, 600, () => now);
-    const token = await tokens.mintAppToken({
-      tenantId: 't',
-      servicePrincipalId: 'sp',
-      clientId: 'c',
-      appDisplayName: 'a',
-      roles: [],
-      clientAuth: '1',
-    });
+    const token = await tokens.mintAppToken(APP);
     const first = await tokens.verify(`Bearer ${token}`);
     assert.equal(first.kind, 'app');
     assert.equal(await tokens.verify(`Bearer ${token}`), first, 'the second verification is a cache hit');
@@ -47,14 +49,7 @@ describe('verified-token cache', () => {
 
   test('a token that fails verification is not cached as good', async () => {
     const tokens = new AccessTokens(keys, 600);
-    const token = await tokens.mintAppToken({
-      tenantId: 't',
-      servicePrincipalId: 'sp',
-      clientId: 'c',
-      appDisplayName: 'a',
-      roles: [],
-      clientAuth: '1',
-    });
+    const token = await tokens.mintAppToken(APP);
     const tampered = `${token.slice(0, -4)}AAAA`;
     for (let i = 0; i < 2; i++)
       await assert.rejects(tokens.verify(`Bearer ${tampered}`), (e: unknown) => e instanceof GraphError && e.status === 401);

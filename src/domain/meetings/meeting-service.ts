@@ -130,6 +130,7 @@ export class MeetingService {
     if (typeof externalId !== 'string' || externalId.trim() === '') {
       throw invalidProperty('externalId', 'the createOrGet action requires a non-empty externalId.');
     }
+    if (externalId.includes('\0')) throw invalidProperty('externalId', 'an externalId cannot contain a NUL character.');
     const existing = await meetings.findMeetingByExternalId(this.db, organizer.tenant_id, organizer.id, externalId);
     if (existing) return { meeting: existing, created: false };
     const params: MeetingInput = {

@@ -7,8 +7,15 @@ type Db = Kysely<Database> | Transaction<Database>;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isGuid = (s: string) => GUID.test(s);
 
+/**
+ * A key that can never be stored: PostgreSQL text cannot hold NUL (it fails the query with SQLSTATE
+ * 22021), and no directory name or id contains one. Lookups answer "not found" without asking.
+ */
+export const unstorable = (s: string) => s.includes('\0');
+
 /** A tenant by id or by one of its domains (the `{tenant}` segment of Entra's URLs, client-compat §1.9). */
 export async function findTenant(db: Db, idOrDomain: string): Promise<TenantRow | undefined> {
+  if (unstorable(idOrDomain)) return undefined;
   if (isGuid(idOrDomain)) {
     return db.selectFrom('tenants').selectAll().where('id', '=', idOrDomain.toLowerCase()).executeTakeFirst();
   }
@@ -33,6 +40,7 @@ export async function tenantDomains(db: Db, tenantId: string): Promise<string[]>
 
 /** A user of the tenant by object id or UPN ({userId} in Graph paths accepts both). */
 export async function findUserInTenant(db: Db, tenantId: string, idOrUpn: string): Promise<UserRow | undefined> {
+  if (unstorable(idOrUpn)) return undefined;
   const q = db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
   return isGuid(idOrUpn)
     ? q.where('id', '=', idOrUpn.toLowerCase()).executeTakeFirst()
@@ -40,19 +48,23 @@ export async function findUserInTenant(db: Db, tenantId: string, idOrUpn: string
 }
 
 export async function findUserByUpn(db: Db, upn: string): Promise<UserRow | undefined> {
+  if (unstorable(upn)) return undefined;
   return db.selectFrom('users').selectAll().where('upn', '=', upn.toLowerCase()).executeTakeFirst();
 }
 
 export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  if (unstorable(id)) return undefined;
   return db.selectFrom('users').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
 }
 
 export async function usersByIds(db: Db, tenantId: string, ids: string[]): Promise<UserRow[]> {
+  ids = ids.filter((i) => !unstorable(i));
   if (ids.length === 0) return [];
   return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
 }
 
 export async function usersByUpns(db: Db, tenantId: string, upns: string[]): Promise<UserRow[]> {
+  upns = upns.filter((u) => !unstorable(u));
   if (upns.length === 0) return [];
   return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('upn', 'in', upns).execute();
 }
@@ -67,6 +79,7 @@ export async function findApplicationByClientId(db: Db, clientId: string): Promi
 }
 
 export async function findApplicationById(db: Db, id: string): Promise<ApplicationRow | undefined> {
+  if (unstorable(id)) return undefined;
   return db.selectFrom('applications').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
 }
 
@@ -131,6 +144,7 @@ export async function accessPolicyAllows(db: Db, tenantId: string, userId: strin
 }
 
 export async function findAccessPolicy(db: Db, tenantId: string, name: string) {
+  if (unstorable(name)) return undefined;
   return db
     .selectFrom('access_policies')
     .selectAll()
@@ -151,6 +165,7 @@ export async function listAccessPolicies(db: Db, tenantId: string) {
 }
 
 export async function findMeetingTemplate(db: Db, tenantId: string, id: string) {
+  if (unstorable(id)) return undefined;
   return db
     .selectFrom('meeting_templates')
     .selectAll()
