@@ -13,10 +13,11 @@ import { AccessTokens } from './identity/access-tokens.js';
 import { SigningKeyStore } from './identity/signing-keys.js';
 import { TokenService } from './identity/token-service.js';
 import { authenticate } from './http/authentication.js';
-import { clientRequestId, sendGraphError } from './http/errors.js';
+import { answerClientError, clientRequestId, sendGraphError } from './http/errors.js';
 import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
 import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
+import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
 
@@ -25,6 +26,8 @@ export interface AppDeps {
   store?: Store;
   clock?: () => number;
   numbers?: MeetingNumberSource;
+  /** Where log lines go (stdout when absent); tests read them. */
+  logStream?: NodeJS.WritableStream;
 }
 
 export interface GraphMeetings {
@@ -64,12 +67,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     await keys.init();
 
     const app = Fastify({
-      ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+      // Node sweeps for connections past headersTimeout/requestTimeout every connectionsCheckingInterval
+      // (30 s by default); sweep every second so slow clients are cut off near the configured time.
+      ...(tls
+        ? { https: { key: tls.key, cert: tls.cert, connectionsCheckingInterval: 1000 } }
+        : { http: { connectionsCheckingInterval: 1000 } }),
       logger: {
         level: config.logLevel,
         // Tokens, secrets and passwords never reach the logs: credentials travel in these headers or in
         // request bodies, and bodies are not logged.
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
+        ...(deps.logStream ? { stream: deps.logStream } : {}),
       },
       bodyLimit: config.bodyLimitBytes,
       genReqId: () => randomUUID(),
@@ -80,7 +88,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       onConstructorPoisoning: 'remove',
       return503OnClosing: true,
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+      // Slow clients (slowloris) must not hold connections: headers within HEADERS_TIMEOUT_MS, the
+      // whole request within 30 s; an idle keep-alive connection is closed after 72 s, as Fastify does.
+      requestTimeout: 30_000,
+      clientErrorHandler: answerClientError,
     });
+    app.server.headersTimeout = Math.min(config.headersTimeoutMs, 30_000);
+    app.server.maxConnections = config.maxConnections;
 
     let boundOrigin: string | undefined;
     const origin = () => {
@@ -115,11 +129,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       reply.header('x-content-type-options', 'nosniff');
       if (tls) reply.header('strict-transport-security', 'max-age=31536000');
     });
+    // An empty body declared as JSON means no body (curl users send the header on DELETE out of habit,
+    // and Graph accepts that); a create without a body still gets "must be a JSON object".
+    const parseJson = app.getDefaultJsonParser('remove', 'remove');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (body === '') return done(null, undefined);
+      parseJson(request, String(body), done);
+    });
     app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
     app.setNotFoundHandler((request, reply) => sendGraphError(apiNotSupported(), request, reply));
 
     await app.register(entraRoutes, { db: store.db, tokens: tokenService, keys, requestOrigin });
     await app.register(webPages, { db: store.db });
+    registerThrottling(app, { config: config.throttling, db: store.db, directory, clock: deps.clock });
     for (const prefix of ['/v1.0', '/beta']) {
       await app.register(graphRoutes, {
         prefix,

@@ -26,7 +26,36 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Processes serving requests: 1 = this process; more = a node:cluster primary forking that many workers. */
   workers: number;
+  /** Graph's throttling (fact sheet §6.5), applied by src/http/throttling.ts. */
+  throttling: ThrottlingConfig;
+  /** A client must send its request headers within this time (slow clients are cut off). */
+  headersTimeoutMs: number;
+  /** Most simultaneous connections per process. */
+  maxConnections: number;
 }
+
+/**
+ * THROTTLE=on turns on the rate limits and the monthly meeting quota (off by default: local use should never
+ * be throttled by surprise). SIMULATE_THROTTLING answers 429 on demand whatever THROTTLE says, so that clients
+ * can exercise their retry paths. A limit or quota of 0 means none.
+ */
+export interface ThrottlingConfig {
+  enabled: boolean;
+  /** THROTTLE_APP_RPS: requests per second per app, over a 10-second bucket (Graph's global limit: 130,000 per 10 s). */
+  appRps: number;
+  /** THROTTLE_TENANT_RPS: requests per second per tenant (all apps together), over a 10-second bucket. */
+  tenantRps: number;
+  /** MEETING_QUOTA_PER_USER_MONTH: meetings one organizer may create per calendar month (UTC). */
+  meetingQuotaPerUserMonth: number;
+  /**
+   * SIMULATE_THROTTLING: 'off'; 'header' (only requests carrying x-graph-meetings-simulate-throttle: N);
+   * 'attempts' (the first N attempts of every Graph request); 'share' (that share of Graph requests, at random).
+   */
+  simulate: { mode: 'off' } | { mode: 'header' } | { mode: 'attempts'; attempts: number } | { mode: 'share'; share: number };
+}
+
+/** The most attempts SIMULATE_THROTTLING or the per-request header can ask to answer with 429. */
+export const MAX_SIMULATED_ATTEMPTS = 100;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -104,6 +133,57 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
   const logLevel = (str('LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${logLevel}')`);
 
+  // Throttling (src/http/throttling.ts). Rates are requests per second; each bucket holds 10 seconds' worth.
+  const throttleSetting = (str('THROTTLE') ?? 'off').toLowerCase();
+  if (!['on', 'off'].includes(throttleSetting)) problems.push(`THROTTLE must be on or off (got '${throttleSetting}')`);
+  const throttleEnabled = throttleSetting === 'on';
+  const rate = (name: string, def: number) => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (!/^\d+(\.\d{1,3})?$/.test(raw) || (n !== 0 && n < 0.1) || n > 10_000_000) {
+      problems.push(`${name} must be requests per second from 0.1 to 10000000, or 0 for no limit (got '${raw}')`);
+      return def;
+    }
+    return n;
+  };
+  for (const name of ['THROTTLE_APP_RPS', 'THROTTLE_TENANT_RPS', 'MEETING_QUOTA_PER_USER_MONTH']) {
+    if (!throttleEnabled && str(name) !== undefined)
+      problems.push(`${name} only applies with THROTTLE=on (THROTTLE is ${throttleSetting})`);
+  }
+  const simulateGiven = str('SIMULATE_THROTTLING') ?? 'header';
+  const simulateRaw = simulateGiven.toLowerCase();
+  let simulate: ThrottlingConfig['simulate'] = { mode: 'header' };
+  if (simulateRaw === 'off') simulate = { mode: 'off' };
+  else if (/^\d+$/.test(simulateRaw) && Number(simulateRaw) >= 1 && Number(simulateRaw) <= MAX_SIMULATED_ATTEMPTS) {
+    simulate = { mode: 'attempts', attempts: Number(simulateRaw) };
+  } else if (/^\d+(\.\d+)?%$/.test(simulateRaw) && Number(simulateRaw.slice(0, -1)) > 0 && Number(simulateRaw.slice(0, -1)) <= 100) {
+    simulate = { mode: 'share', share: Number(simulateRaw.slice(0, -1)) / 100 };
+  } else if (simulateRaw !== 'header') {
+    problems.push(
+      `SIMULATE_THROTTLING must be off, header, a number of attempts from 1 to ${MAX_SIMULATED_ATTEMPTS} ` +
+        `(2: the first 2 attempts of every Graph request get 429) or a percentage such as 10% (got '${simulateGiven}')`,
+    );
+  }
+  const quota = () => {
+    const raw = str('MEETING_QUOTA_PER_USER_MONTH');
+    if (raw === undefined) return 2000;
+    if (!/^\d{1,9}$/.test(raw)) {
+      problems.push(
+        `MEETING_QUOTA_PER_USER_MONTH must be a whole number of meetings per organizer per month, or 0 for no quota (got '${raw}')`,
+      );
+      return 2000;
+    }
+    return Number(raw);
+  };
+  const throttling: ThrottlingConfig = {
+    enabled: throttleEnabled,
+    appRps: rate('THROTTLE_APP_RPS', 13_000),
+    tenantRps: rate('THROTTLE_TENANT_RPS', 0),
+    meetingQuotaPerUserMonth: quota(),
+    simulate,
+  };
+
   const config: Config = {
     port,
     host,
@@ -116,6 +196,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     logLevel,
     workers,
+    headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxConnections: int('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    throttling,
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   GraphError,
@@ -118,4 +121,30 @@ export function sendGraphError(err: unknown, request: FastifyRequest, reply: Fas
   }
   for (const [k, v] of Object.entries(graphError.headers)) reply.header(k, v);
   return reply.code(graphError.status).type(GRAPH_CONTENT_TYPE).send(graphErrorBody(graphError, request));
+}
+
+/**
+ * Errors Node's HTTP parser raises before a request exists (headers or URL too large, a malformed
+ * request line, headers that never finish arriving) are answered here, in the same envelope, on the
+ * raw socket, and the connection is closed.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestHeaderFieldsTooLarge', 'The request line or headers are larger than the server accepts.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'RequestTimeout', 'The request did not arrive in time.']
+        : [400, 'BadRequest', 'The request is not valid HTTP.'];
+  const id = randomUUID();
+  const body = JSON.stringify({
+    error: { code, message, innerError: { date: innerErrorDate(), 'request-id': id, 'client-request-id': id } },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${GRAPH_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `request-id: ${id}\r\nclient-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -70,7 +70,8 @@ export function registerThrottling(app: FastifyInstance, opts: ThrottlingOptions
   const clock = opts.clock ?? Date.now;
   const simulator = config.simulate.mode === 'off' ? undefined : new ThrottleSimulator(config.simulate, clock, opts.random);
   const rates = config.enabled ? new RateLimits(config.appRps, config.tenantRps, clock) : undefined;
-  const quota = config.enabled && config.meetingQuotaPerUserMonth > 0 ? new MeetingQuota(opts, config.meetingQuotaPerUserMonth, clock) : undefined;
+  const quota =
+    config.enabled && config.meetingQuotaPerUserMonth > 0 ? new MeetingQuota(opts, config.meetingQuotaPerUserMonth, clock) : undefined;
   if (!simulator && !rates && !quota) return;
 
   if (simulator || rates) {
@@ -159,10 +160,11 @@ class ThrottleSimulator {
   }
 
   #requestKey(request: FastifyRequest, principal: Principal): string {
+    // Scoped to the caller, so that nobody can spend another caller's simulated attempts.
+    const who = `${principal.tenantId}|${principal.clientId}|${principal.kind === 'user' ? principal.userId : 'app'}`;
     const clientRequestId = request.headers['client-request-id'];
-    if (typeof clientRequestId === 'string' && clientRequestId !== '') return `c|${clientRequestId}`;
-    const who = principal.kind === 'user' ? principal.userId : 'app';
-    return `r|${principal.tenantId}|${principal.clientId}|${who}|${request.method}|${request.url}`;
+    if (typeof clientRequestId === 'string' && clientRequestId !== '') return `c|${who}|${clientRequestId}`;
+    return `r|${who}|${request.method}|${request.url}`;
   }
 }
 
@@ -217,7 +219,10 @@ class RateLimits {
     if (refused.length === 0) return;
     // The next request must pass both buckets, so wait for the later of the two.
     const wait = Math.max(app?.waitSeconds ?? 0, tenant?.waitSeconds ?? 0, 1);
-    throw tooManyRequests(wait, app && !app.allowed ? 'per-app rate limit (THROTTLE_APP_RPS)' : 'per-tenant rate limit (THROTTLE_TENANT_RPS)');
+    throw tooManyRequests(
+      wait,
+      app && !app.allowed ? 'per-app rate limit (THROTTLE_APP_RPS)' : 'per-tenant rate limit (THROTTLE_TENANT_RPS)',
+    );
   }
 }
 

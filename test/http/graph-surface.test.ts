@@ -104,6 +104,29 @@ for (const kind of STORES) {
       assertEnvelope(text, 415, 'UnsupportedMediaType');
     });
 
+    test('an empty body declared as JSON: fine on DELETE, a clear 400 on create', async () => {
+      const created = await t.inject({
+        method: 'POST',
+        url: '/v1.0/me/onlineMeetings',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        payload: '{}',
+      });
+      const del = await t.inject({
+        method: 'DELETE',
+        url: `/v1.0/me/onlineMeetings/${created.json().id}`,
+        headers: { ...auth(), 'content-type': 'application/json' },
+      });
+      assert.equal(del.statusCode, 204);
+      const empty = await t.inject({
+        method: 'POST',
+        url: '/v1.0/me/onlineMeetings',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        payload: '',
+      });
+      const error = assertEnvelope(empty, 400, 'BadRequest');
+      assert.match(error.message, /JSON object/);
+    });
+
     test('a body over the limit: 413', async () => {
       const payload = JSON.stringify({ subject: 'x', padding: 'y'.repeat(1_100_000) });
       const res = await t.inject({

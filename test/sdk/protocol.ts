@@ -157,7 +157,38 @@ export interface Ops {
   kiotaOnlineMeetingFields: { args: Record<string, never>; result: string[] };
   /** Plain global fetch in the worker (trust from NODE_EXTRA_CA_CERTS), e.g. to use an msal-node token. */
   fetch: { args: { url: string; method: string; token?: string; body?: unknown }; result: FetchResult };
+  /**
+   * v3Request with request headers, run to its end whether it resolves or throws: every exchange the client made
+   * (its retry handler's too) and the outcome. For throttling tests (client-compat §2.5).
+   */
+  v3RequestRetried: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      method: 'get' | 'post' | 'patch' | 'delete';
+      path: string;
+      body?: unknown;
+      headers?: Record<string, string>;
+    };
+    result: RetriedCall;
+  };
+  /** Kiota `…onlineMeetings.post(body)` with request headers, run to its end (client-compat §3.6). */
+  kiotaCreateRetried: {
+    args: { origin: string; cred: CredentialSpec; userId?: string; body: Record<string, unknown>; headers?: Record<string, string> };
+    result: RetriedCall;
+  };
   shutdown: { args: Record<string, never>; result: null };
+}
+
+/** An SDK call run to its end: what it returned or threw, every Graph exchange behind it, and how long it took. */
+export interface RetriedCall {
+  /** The result as plain JSON when the call resolved (Kiota: the model), else null. */
+  value: unknown;
+  /** What the SDK threw, or null when it resolved. */
+  error: SdkErrorSummary | null;
+  /** Every exchange through fetch, in order (retries included). */
+  exchanges: WireExchange[];
+  elapsedMs: number;
 }
 
 export type OpName = keyof Ops;

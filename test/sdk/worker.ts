@@ -18,7 +18,17 @@ import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient 
 import { deserializeIntoOnlineMeeting, type OnlineMeeting } from '@microsoft/msgraph-sdk/models/index.js';
 import '@microsoft/msgraph-sdk-users';
 import type { CreateOrGetPostRequestBody } from '@microsoft/msgraph-sdk-users/users/item/onlineMeetings/createOrGet/index.js';
-import type { CredentialSpec, KiotaResult, OpName, Ops, SdkErrorSummary, WireExchange, WorkerRequest, WorkerResponse } from './protocol.js';
+import type {
+  CredentialSpec,
+  KiotaResult,
+  OpName,
+  Ops,
+  RetriedCall,
+  SdkErrorSummary,
+  WireExchange,
+  WorkerRequest,
+  WorkerResponse,
+} from './protocol.js';
 
 const APP_SCOPES = ['https://graph.microsoft.com/.default'];
 const DEFAULT_USER_SCOPES = ['https://graph.microsoft.com/OnlineMeetings.ReadWrite'];
@@ -258,6 +268,19 @@ function summarize(err: unknown): SdkErrorSummary {
 // ---------------------------------------------------------------------------------------------------
 // Operations.
 
+/** Runs an SDK call to its end, resolved or rejected, keeping every exchange it made (its retries too). */
+async function tracedToEnd<T>(fn: () => Promise<T>, plain: (value: T) => unknown): Promise<RetriedCall> {
+  const exchanges: WireExchange[] = [];
+  const started = performance.now();
+  const elapsedMs = () => Math.round(performance.now() - started);
+  try {
+    const value = await traces.run(exchanges, fn);
+    return { value: plain(value), error: null, exchanges, elapsedMs: elapsedMs() };
+  } catch (err) {
+    return { value: null, error: summarize(err), exchanges, elapsedMs: elapsedMs() };
+  }
+}
+
 type Handlers = { [K in OpName]: (args: Ops[K]['args']) => Promise<Ops[K]['result']> };
 
 const handlers: Handlers = {
@@ -392,6 +415,35 @@ const handlers: Handlers = {
       // not JSON: keep the text
     }
     return { status: res.status, headers: Object.fromEntries(res.headers.entries()), body: parsed };
+  },
+
+  async v3RequestRetried({ origin, cred, method, path, body, headers }) {
+    const client = Client.initWithMiddleware({
+      baseUrl: origin,
+      customHosts: new Set(ALLOWED_HOSTS),
+      authProvider: new TokenCredentialAuthenticationProvider(credential(origin, cred), { scopes: scopesFor(cred) }),
+    });
+    const request = client.api(path).version('v1.0');
+    for (const [name, value] of Object.entries(headers ?? {})) request.header(name, value);
+    return tracedToEnd<unknown>(
+      () =>
+        method === 'get'
+          ? request.get()
+          : method === 'delete'
+            ? request.delete()
+            : method === 'patch'
+              ? request.patch(body)
+              : request.post(body),
+      (value) => (value === undefined ? null : JSON.parse(JSON.stringify(value))),
+    );
+  },
+
+  async kiotaCreateRetried({ origin, cred, userId, body, headers }) {
+    const meetings = kiotaMeetings(origin, cred, userId);
+    return tracedToEnd(
+      () => meetings.post(toKiotaBody(body), { headers: headers ?? {} }),
+      (value) => kiotaResult(value).body,
+    );
   },
 
   async shutdown() {
