@@ -29,7 +29,15 @@ async function serve(config: Config, announce: boolean): Promise<void> {
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
+    // In-flight requests get 8 s to finish; then what is still open is closed so that the database is
+    // always closed cleanly before the 10 s limit.
+    const force = setTimeout(() => {
+      app.log.warn('closing the connections still open after 8 s');
+      app.server.closeAllConnections();
+    }, 8_000);
+    force.unref();
     await app.close();
+    clearTimeout(force);
   });
 }
 
