@@ -14,6 +14,7 @@ import { SigningKeyStore } from './identity/signing-keys.js';
 import { TokenService } from './identity/token-service.js';
 import { authenticate } from './http/authentication.js';
 import { answerClientError, clientRequestId, sendGraphError } from './http/errors.js';
+import { gracefulClose } from './http/graceful-close.js';
 import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
 import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
@@ -82,11 +83,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       bodyLimit: config.bodyLimitBytes,
       genReqId: () => randomUUID(),
       // Graph's paths are case-insensitive and tolerate a trailing slash (`/communications/onlineMeetings/?$filter=`).
-      routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 500 },
+      routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 2000 },
+      // The router's own refusals (bad percent-encoding, an over-long segment) go through the one error writer.
+      frameworkErrors: (err, request, reply) => sendGraphError(err, request, reply),
       // Graph ignores unknown properties; a __proto__ or constructor key is one, so drop it rather than fail.
       onProtoPoisoning: 'remove',
       onConstructorPoisoning: 'remove',
       return503OnClosing: true,
+      // Idle connections are closed by gracefulClose, which knows which ones have requests in flight.
+      forceCloseConnections: false,
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
       // Slow clients (slowloris) must not hold connections: headers within HEADERS_TIMEOUT_MS, the
       // whole request within 30 s; an idle keep-alive connection is closed after 72 s, as Fastify does.
@@ -137,6 +142,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       if (body === '') return done(null, undefined);
       parseJson(request, String(body), done);
     });
+    gracefulClose(app);
     app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
     app.setNotFoundHandler((request, reply) => sendGraphError(apiNotSupported(), request, reply));
 

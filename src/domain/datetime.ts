@@ -70,6 +70,16 @@ export function addMilliseconds(t: GraphDateTime, ms: number): GraphDateTime {
   return { ms: t.ms + ms, ticks: t.ticks };
 }
 
+/** The last instant Graph's format can write (9999-12-31T23:59:59.9999999Z). */
+export const LATEST: GraphDateTime = { ms: MAX_MS, ticks: 9999 };
+
+export const isRepresentable = (t: GraphDateTime) => inRange(t);
+
+/** `t`, or the last representable instant if it is later (an expiry computed past year 9999). */
+export function clampToLatest(t: GraphDateTime): GraphDateTime {
+  return inRange(t) ? t : LATEST;
+}
+
 export function compareDateTime(a: GraphDateTime, b: GraphDateTime): number {
   return a.ms - b.ms || a.ticks - b.ticks;
 }

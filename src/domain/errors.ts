@@ -114,7 +114,11 @@ export const unsupportedMediaType = (contentType: string | undefined) =>
   );
 
 export const payloadTooLarge = (limit: number) =>
-  new GraphError(413, 'RequestEntityTooLarge', `The request body is larger than the limit of ${limit} bytes.`);
+  new GraphError(
+    413,
+    'RequestEntityTooLarge',
+    limit > 0 ? `The request body is larger than the limit of ${limit} bytes.` : 'The request body is larger than the server accepts.',
+  );
 
 export const invalidArgument = (message: string) => new GraphError(400, 'InvalidArgument', message);
 

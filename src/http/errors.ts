@@ -59,6 +59,8 @@ export function toGraphError(err: unknown): GraphError {
       return invalidRequestBody('The Content-Length header does not match the body.');
     case 'FST_ERR_BAD_URL':
       return new GraphError(400, 'BadRequest', 'The request URL is malformed.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new GraphError(414, 'RequestUriTooLong', 'A segment of the request path is longer than the server accepts.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return invalidRequestBody('The request body is not valid JSON.');
   }
@@ -113,12 +115,16 @@ function validationError(v: { instancePath: string; message?: string; params?: R
 }
 
 export function sendGraphError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const graphError = toGraphError(err);
+  let graphError = toGraphError(err);
+  if (graphError.status === 413) graphError = payloadTooLarge(request.routeOptions?.bodyLimit ?? 0);
   if (graphError.status >= 500) {
     request.log.error({ err: graphError.cause ?? err }, 'request failed');
   } else {
     request.log.info({ code: graphError.code, detail: graphError.detail }, graphError.message);
   }
+  // Set here too: errors the router raises before any hook runs still carry the request ids.
+  reply.header('request-id', request.id);
+  reply.header('client-request-id', clientRequestId(request));
   for (const [k, v] of Object.entries(graphError.headers)) reply.header(k, v);
   return reply.code(graphError.status).type(GRAPH_CONTENT_TYPE).send(graphErrorBody(graphError, request));
 }

@@ -190,6 +190,16 @@ for (const kind of STORES) {
       await badRequest({ startDateTime: 20300501 }, /'startDateTime'/);
     });
 
+    test('times near the end of year 9999: refused if the meeting would end later, expiry clamped', async () => {
+      await badRequest({ startDateTime: '9999-12-31T23:30:00Z' }, /'startDateTime'.*9999/);
+      const late = await created({ startDateTime: '9999-12-01T00:00:00Z' });
+      assert.equal(late.endDateTime, '9999-12-01T01:00:00.0000000Z');
+      assert.equal(late.expiryDateTime, '9999-12-31T23:59:59.9999999Z');
+      const patched = await graph(t, 'PATCH', `/v1.0/me/onlineMeetings/${late.id}`, alice, { subject: 'still fine' });
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.equal(patched.json().expiryDateTime, '9999-12-31T23:59:59.9999999Z');
+    });
+
     test('externalId belongs to createOrGet; isBroadcast cannot create live events', async () => {
       await badRequest({ externalId: 'ext-1' }, /externalId/);
       await badRequest({ isBroadcast: true }, /live event/i);

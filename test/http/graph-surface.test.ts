@@ -127,6 +127,20 @@ for (const kind of STORES) {
       assert.match(error.message, /JSON object/);
     });
 
+    test('URLs the router refuses still get the envelope: bad percent-encoding (400), an over-long segment (414)', async () => {
+      const bad = await t.inject({ method: 'GET', url: '/v1.0/me/onlineMeetings/%E0%A4%A', headers: auth() });
+      assertEnvelope(bad, 400, 'BadRequest');
+      const long = await t.inject({ method: 'GET', url: `/v1.0/me/onlineMeetings/${'A'.repeat(2001)}`, headers: auth() });
+      assertEnvelope(long, 414, 'RequestUriTooLong');
+      const token = await t.inject({
+        method: 'POST',
+        url: '/%ZZ/oauth2/v2.0/token',
+        payload: 'a=b',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      assertEnvelope(token, 400, 'BadRequest');
+    });
+
     test('a body over the limit: 413', async () => {
       const payload = JSON.stringify({ subject: 'x', padding: 'y'.repeat(1_100_000) });
       const res = await t.inject({
@@ -135,7 +149,8 @@ for (const kind of STORES) {
         headers: { ...auth(), 'content-type': 'application/json' },
         payload,
       });
-      assertEnvelope(res, 413, 'RequestEntityTooLarge');
+      const error = assertEnvelope(res, 413, 'RequestEntityTooLarge');
+      assert.match(error.message, /limit of 1048576 bytes/);
     });
 
     test('a wrong type names the property', async () => {

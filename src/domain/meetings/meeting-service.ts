@@ -6,7 +6,17 @@ import * as directory from '../../storage/repositories/directory-repository.js';
 import * as meetings from '../../storage/repositories/meeting-repository.js';
 import type { Database, UserRow } from '../../storage/tables.js';
 import { authorizeCommunicationsLookup, authorizeMeetingOwner, type MeetingOwnerPath } from '../authorization.js';
-import { addMilliseconds, compareDateTime, formatDateTime, now, parseDateTime, requireDateTime, type GraphDateTime } from '../datetime.js';
+import {
+  addMilliseconds,
+  clampToLatest,
+  compareDateTime,
+  formatDateTime,
+  isRepresentable,
+  now,
+  parseDateTime,
+  requireDateTime,
+  type GraphDateTime,
+} from '../datetime.js';
 import type { DirectoryLookups } from '../directory/directory-lookups.js';
 import { parseTenantSettings, type MeetingOptions, type MeetingTemplateDefinition } from '../directory/tenant-settings.js';
 import { badRequest, conflict, forbidden, invalidProperty, meetingNotFound, organizerMismatch, serviceUnavailable } from '../errors.js';
@@ -279,7 +289,7 @@ export class MeetingService {
     // §0 Expiry: any update pushes the expiry out to 60 days after the later of now and the end.
     const end = parseDateTime(next.endDateTime)!;
     const updated = now(this.clock);
-    next.expiryDateTime = formatDateTime(addMilliseconds(compareDateTime(end, updated) > 0 ? end : updated, EXPIRY_MS));
+    next.expiryDateTime = formatDateTime(clampToLatest(addMilliseconds(compareDateTime(end, updated) > 0 ? end : updated, EXPIRY_MS)));
     return next;
   }
 
@@ -338,7 +348,7 @@ export class MeetingService {
       creationDateTime: formatDateTime(created),
       startDateTime: formatDateTime(start),
       endDateTime: formatDateTime(end),
-      expiryDateTime: formatDateTime(addMilliseconds(end, EXPIRY_MS)),
+      expiryDateTime: formatDateTime(clampToLatest(addMilliseconds(end, EXPIRY_MS))),
       subject: input.subject ?? null,
       options,
       extra: extraProperties(input),
@@ -449,6 +459,7 @@ export function resolveTimes(input: { startDateTime?: string | null; endDateTime
   const start = hasStart ? requireDateTime(input.startDateTime, 'startDateTime') : { ms: created.ms, ticks: created.ticks };
   const end = hasEnd ? requireDateTime(input.endDateTime, 'endDateTime') : addMilliseconds(start, HOUR_MS);
   if (compareDateTime(end, start) < 0) throw invalidProperty('endDateTime', 'endDateTime must not be earlier than startDateTime.');
+  if (!isRepresentable(end)) throw invalidProperty('startDateTime', 'the meeting would end after 9999-12-31T23:59:59Z.');
   return { start, end };
 }
 
