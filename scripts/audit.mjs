@@ -12,7 +12,9 @@ try {
   process.exit(0);
 }
 if (report.error) {
-  console.log(`# npm audit UNAVAILABLE from this network: ${report.error.summary || report.error.detail || report.error.code || 'the audit endpoint refused the request'}`);
+  console.log(
+    `# npm audit UNAVAILABLE from this network: ${report.error.summary || report.error.detail || report.error.code || 'the audit endpoint refused the request'}`,
+  );
   process.exit(0);
 }
 const v = report.metadata?.vulnerabilities ?? {};
