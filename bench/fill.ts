@@ -9,7 +9,8 @@ import type { Database } from '../src/storage/tables.js';
 /**
  * Fills a store with `count` meetings organized by the given user, straight through the repository's
  * row mapping (the same rows the service writes), in batched transactions. Numbers are derived from
- * the index so they are unique without retries; they sit in ranges random draws rarely hit.
+ * the index, one digit longer than any the service draws (13-digit meeting ids, 10-digit conference ids,
+ * 11-digit VTC ids), so they never collide with meetings the service creates.
  */
 export async function fillMeetings(
   db: Kysely<Database>,
@@ -24,7 +25,7 @@ export async function fillMeetings(
     const rows: ReturnType<typeof meetingToRow>[] = [];
     for (let i = start; i < Math.min(opts.count, start + batch); i++) {
       const threadId = `19:meeting_${Buffer.from(randomUUID()).toString('base64')}@thread.v2`;
-      const conferenceId = String(900_000_000 + i);
+      const conferenceId = String(9_000_000_000 + i);
       const m: Meeting = {
         id: encodeMeetingId(opts.organizerId, threadId),
         tenantId: opts.tenantId,
@@ -48,14 +49,14 @@ export async function fillMeetings(
           },
           attendees: [],
         },
-        joinMeetingIdSettings: { isPasscodeRequired: false, joinMeetingId: String(990_000_000_000 + i), passcode: null },
+        joinMeetingIdSettings: { isPasscodeRequired: false, joinMeetingId: String(9_900_000_000_000 + i), passcode: null },
         audioConferencing: {
           conferenceId,
           tollNumbers: ['+14255550100'],
           tollFreeNumbers: ['+18005550100'],
           dialinUrl: dialinUrl(opts.origin, opts.tenantId, conferenceId),
         },
-        videoTeleconferenceId: String(9_900_000_000 + i),
+        videoTeleconferenceId: String(99_000_000_000 + i),
         joinWebUrl: joinWebUrl(opts.origin, threadId, opts.tenantId, opts.organizerId),
         meetingOptionsWebUrl: meetingOptionsWebUrl(opts.origin, threadId, opts.tenantId, opts.organizerId),
         version: 1,
