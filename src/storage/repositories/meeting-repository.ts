@@ -113,7 +113,7 @@ export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
 }
 
 /** Live meetings only: every read skips tombstones. Each lookup is a probe of a unique index. */
-const live = (db: Db) => db.selectFrom('meetings').select(COLUMNS).where('deleted_at', 'is', null);
+export const live = (db: Db) => db.selectFrom('meetings').select(COLUMNS).where('deleted_at', 'is', null);
 
 export async function insertMeeting(db: Db, meeting: Meeting, write: Writer = direct(db)): Promise<void> {
   await write(db.insertInto('meetings').values(meetingToRow(meeting)).compile());
