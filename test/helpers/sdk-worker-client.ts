@@ -1,6 +1,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { OpName, Ops, SdkErrorSummary, WorkerRequest, WorkerResponse } from '../sdk/protocol.js';
+import { DEMO } from '../../src/domain/directory/demo-directory.js';
+import type {
+  AppCredentialSpec,
+  OpName,
+  Ops,
+  SdkErrorSummary,
+  UserCredentialSpec,
+  WorkerRequest,
+  WorkerResponse,
+} from '../sdk/protocol.js';
 
 export type { CredentialSpec, KiotaResult, KiotaTracedResult, SdkErrorSummary, V3TracedResult, WireExchange } from '../sdk/protocol.js';
 
@@ -115,3 +124,19 @@ export async function startSdkWorker(caPath: string): Promise<SdkWorker> {
 
   return { call, close };
 }
+
+/** The demo Meeting Scheduler (app-only) and Alice through the demo Meeting Client (delegated, ROPC). */
+export const DEMO_APP: AppCredentialSpec = {
+  type: 'app',
+  tenant: DEMO.contoso.tenantId,
+  clientId: DEMO.contoso.scheduler.clientId,
+  secret: DEMO.contoso.scheduler.secret,
+};
+export const DEMO_ALICE: UserCredentialSpec & { scopes: string[] } = {
+  type: 'user',
+  tenant: DEMO.contoso.tenantId,
+  clientId: DEMO.contoso.client.clientId,
+  username: DEMO.contoso.alice.upn,
+  password: DEMO.password,
+  scopes: ['https://graph.microsoft.com/OnlineMeetings.ReadWrite'],
+};

@@ -15,21 +15,15 @@ import {
   type SdkErrorSummary,
   type SdkWorker,
   type WireExchange,
+  DEMO_ALICE,
+  DEMO_APP,
 } from '../helpers/sdk-worker-client.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const C = DEMO.contoso;
-const GRAPH = 'https://graph.microsoft.com';
-const APP: CredentialSpec = { type: 'app', tenant: C.tenantId, clientId: C.scheduler.clientId, secret: C.scheduler.secret };
-const ALICE: CredentialSpec = {
-  type: 'user',
-  tenant: C.tenantId,
-  clientId: C.client.clientId,
-  username: C.alice.upn,
-  password: DEMO.password,
-  scopes: [`${GRAPH}/OnlineMeetings.ReadWrite`],
-};
+const APP = DEMO_APP;
+const ALICE = DEMO_ALICE;
 
 type Json = Record<string, unknown>;
 type ClientName = 'v3' | 'Kiota';

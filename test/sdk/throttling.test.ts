@@ -8,20 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SIMULATE_HEADER } from '../../src/http/throttling.js';
-import { startSdkWorker, type SdkWorker, type WireExchange } from '../helpers/sdk-worker-client.js';
+import { startSdkWorker, type SdkWorker, type WireExchange, DEMO_ALICE, DEMO_APP } from '../helpers/sdk-worker-client.js';
 import { DEMO, startTestApp, type TestApp } from '../helpers/test-app.js';
-import type { AppCredentialSpec, RetriedCall, UserCredentialSpec } from './protocol.js';
+import type { RetriedCall } from './protocol.js';
 
 const C = DEMO.contoso;
-const APP: AppCredentialSpec = { type: 'app', tenant: C.tenantId, clientId: C.scheduler.clientId, secret: C.scheduler.secret };
-const ALICE: UserCredentialSpec & { scopes: string[] } = {
-  type: 'user',
-  tenant: C.tenantId,
-  clientId: C.client.clientId,
-  username: C.alice.upn,
-  password: DEMO.password,
-  scopes: ['https://graph.microsoft.com/OnlineMeetings.ReadWrite'],
-};
+const APP = DEMO_APP;
+const ALICE = DEMO_ALICE;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON under test
 type Json = any;
 
