@@ -4,7 +4,9 @@
  * tokens or users seen.
  */
 export class LruCache<K, V> {
-  readonly #entries = new Map<K, { value: V; expires: number }>();
+  readonly #entries = new Map<K, { value: V; expires: number; touched: number }>();
+  /** Counts insertions at the end of the Map order (sets and refreshes). */
+  #tick = 0;
 
   constructor(
     private readonly maxEntries: number,
@@ -15,20 +17,25 @@ export class LruCache<K, V> {
   get(key: K): V | undefined {
     const hit = this.#entries.get(key);
     if (hit === undefined) return undefined;
-    if (hit.expires <= this.clock()) {
+    if (hit.expires !== Infinity && hit.expires <= this.clock()) {
       this.#entries.delete(key);
       return undefined;
     }
-    // Re-insert so that Map order is recency order.
-    this.#entries.delete(key);
-    this.#entries.set(key, hit);
+    // Map order is recency order. An entry inserted fewer than half-capacity insertions ago is already
+    // in the newer half, safe from eviction for at least that many more: moving it again would only
+    // cost a delete and an insert on every hit of a hot entry (the token cache's keys are whole JWTs).
+    if (this.#tick - hit.touched >= this.maxEntries >> 1) {
+      this.#entries.delete(key);
+      hit.touched = ++this.#tick;
+      this.#entries.set(key, hit);
+    }
     return hit.value;
   }
 
   set(key: K, value: V): void {
     this.#entries.delete(key);
     if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, { value, expires: this.ttlMs === Infinity ? Infinity : this.clock() + this.ttlMs });
+    this.#entries.set(key, { value, expires: this.ttlMs === Infinity ? Infinity : this.clock() + this.ttlMs, touched: ++this.#tick });
   }
 
   delete(key: K): void {

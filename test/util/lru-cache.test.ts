@@ -14,6 +14,19 @@ describe('LruCache', () => {
     assert.equal(c.get(7), 'v7');
   });
 
+  test('an entry read between insertions is never evicted, however many others pass through', () => {
+    // Hits refresh an entry only once it has left the newer half (lru-cache.ts); it must still survive.
+    for (const capacity of [2, 3, 10, 101]) {
+      const c = new LruCache<string, number>(capacity);
+      c.set('hot', 0);
+      for (let i = 0; i < 5000; i++) {
+        c.set(`cold-${i}`, i);
+        assert.equal(c.get('hot'), 0, `capacity ${capacity}, after ${i} insertions`);
+        assert.ok(c.size <= capacity);
+      }
+    }
+  });
+
   test('entries expire after their time to live', () => {
     let now = 1000;
     const c = new LruCache<string, number>(10, 500, () => now);
