@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -12,13 +13,16 @@ import {
   type MigrationResultSet,
   type QueryResult,
 } from 'kysely';
-import { SqliteGroupCommit } from './sqlite-group-commit.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { BUSY_TIMEOUT_MS, SqliteGroupCommit } from './sqlite-group-commit.js';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import type { Database } from './tables.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export type Writer = (query: CompiledQuery) => Promise<QueryResult<unknown>>;
+/** Runs one SELECT of the request path and returns its rows. */
+export type Reader = <R>(query: CompiledQuery<R>) => Promise<R[]>;
 
 export interface Store {
   readonly kind: StoreKind;
@@ -28,6 +32,12 @@ export interface Store {
    * together (sqlite-group-commit.ts); on PostgreSQL each runs on its own pooled connection.
    */
   readonly write: Writer;
+  /**
+   * Runs one read of the request path, compiled once (meeting-repository.ts MeetingReads). On SQLite the
+   * cached prepared statement runs at once, without Kysely's connection mutex and promise chain; on
+   * PostgreSQL it is a named statement, parsed and planned once per pooled connection.
+   */
+  readonly read: Reader;
   /** Where the data lives, for logs (never includes a password). */
   readonly location: string;
   close(): Promise<void>;
@@ -40,6 +50,11 @@ export interface StoreOptions {
   sqliteFile: string;
   /** PostgreSQL pool size per process. */
   poolSize?: number;
+  /**
+   * SQLite: checkpoint the WAL from a background thread rather than inside request commits
+   * (sqlite-checkpointer.ts). On by default for files; off for throwaway in-memory stores.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 /**
@@ -53,10 +68,21 @@ export function openStore(options: StoreOptions): Store {
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const url = new URL(options.databaseUrl);
+    const names = new Map<string, string>();
+    const statementName = (text: string) => {
+      let name = names.get(text);
+      if (name === undefined) {
+        name = `gm_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+        if (names.size < 500) names.set(text, name);
+      }
+      return name;
+    };
     return {
       kind: 'postgres',
       db,
       write: (q) => db.executeQuery(q),
+      read: async <R>(q: CompiledQuery<R>) =>
+        (await pool.query({ text: q.sql, values: q.parameters as unknown[], name: statementName(q.sql) })).rows as R[],
       location: `postgres://${url.host}${url.pathname}`,
       close: () => db.destroy(),
     };
@@ -68,8 +94,15 @@ export function openStore(options: StoreOptions): Store {
   // file, so writers wait for the lock instead of failing at once.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('foreign_keys = ON');
+  const checkpointer =
+    options.sqliteFile !== ':memory:' && options.backgroundCheckpoints !== false
+      ? new SqliteCheckpointer({ file: options.sqliteFile })
+      : undefined;
+  // With the checkpointer, a commit checkpoints only if the WAL has grown far past the checkpointer's
+  // own limit (it died or cannot keep up), so the WAL stays bounded either way.
+  if (checkpointer) sqlite.pragma('wal_autocheckpoint = 20000');
   const cached = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   const groupCommit = new SqliteGroupCommit(sqlite, cached.prepare);
@@ -77,8 +110,20 @@ export function openStore(options: StoreOptions): Store {
     kind: 'sqlite',
     db,
     write: (q) => groupCommit.write(q),
+    // Meeting writes never leave a transaction open between turns of the event loop (group commit runs
+    // BEGIN…COMMIT synchronously), so a read here never sees another request's uncommitted meeting.
+    read: <R>(q: CompiledQuery<R>) => {
+      try {
+        return Promise.resolve(cached.prepare(q.sql).all(q.parameters as unknown[]) as R[]);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
     location: options.sqliteFile,
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
 

@@ -1,7 +1,13 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery, QueryResult } from 'kysely';
 
-type Pending = { query: CompiledQuery; resolve: (r: QueryResult<never>) => void; reject: (e: unknown) => void };
+type Pending = {
+  query: CompiledQuery;
+  resolve: (r: QueryResult<never>) => void;
+  reject: (e: unknown) => void;
+  /** When this write first found the write lock taken (for the give-up deadline). */
+  waitingSince?: number;
+};
 
 /** Writes committed together at most; a larger backlog is committed in several transactions. */
 const MAX_BATCH = 256;
@@ -9,11 +15,15 @@ const MAX_BATCH = 256;
 /**
  * Group commit for SQLite. Every commit writes each B-tree page the statement touched to the WAL (a
  * meeting touches the table and seven indexes), and with several processes every commit also takes
- * the file's write lock, whose busy handler sleeps in whole milliseconds. So the meeting writes issued
+ * the file's write lock. So the meeting writes issued
  * in one turn of the event loop are committed in one transaction, each under its own savepoint so that
  * one failing statement (a generated number that collides) leaves the others intact. A caller's promise
  * settles only after the COMMIT has returned: a request is never answered before its write is in the
  * WAL, so a process crash loses nothing that was acknowledged.
+ *
+ * When another process holds the write lock, SQLite's busy handler would sleep in the middle of the
+ * event loop, stalling every request of this process. The lock is therefore tried without waiting, and
+ * the batch retried a moment later while the event loop goes on serving (and collecting more writes).
  */
 export class SqliteGroupCommit {
   #queue: Pending[] = [];
@@ -22,6 +32,8 @@ export class SqliteGroupCommit {
   constructor(
     private readonly sqlite: SqliteDatabase.Database,
     private readonly prepare: (sql: string) => SqliteDatabase.Statement,
+    /** How long a write waits for another process's lock before it fails as SQLITE_BUSY (a 503). */
+    private readonly lockWaitMs = BUSY_TIMEOUT_MS,
   ) {}
 
   write(query: CompiledQuery): Promise<QueryResult<never>> {
@@ -48,13 +60,20 @@ export class SqliteGroupCommit {
     // never mix meeting writes into it; try again shortly.
     if (this.sqlite.inTransaction) return this.#schedule(1);
     const batch = this.#queue.splice(0, MAX_BATCH);
-    if (this.#queue.length > 0) this.#schedule();
     try {
-      this.prepare('BEGIN IMMEDIATE').run();
+      this.#beginWithoutWaiting();
     } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
+      if (!isBusy(err)) {
+        for (const p of batch) p.reject(err);
+        return this.#queue.length > 0 ? this.#schedule() : undefined;
+      }
+      const now = Date.now();
+      const expired = batch.filter((p) => now - (p.waitingSince ??= now) >= this.lockWaitMs);
+      for (const p of expired) p.reject(err);
+      this.#queue.unshift(...batch.filter((p) => !expired.includes(p)));
+      return this.#schedule(1);
     }
+    if (this.#queue.length > 0) this.#schedule();
     const outcomes: Array<{ ok: QueryResult<never> } | { err: unknown }> = [];
     for (const p of batch) {
       this.prepare('SAVEPOINT gm_write').run();
@@ -84,4 +103,22 @@ export class SqliteGroupCommit {
       else p.reject(o.err);
     });
   }
+
+  /** BEGIN IMMEDIATE with the busy handler off, so a taken lock fails at once instead of sleeping. */
+  #beginWithoutWaiting() {
+    this.prepare('PRAGMA busy_timeout = 0').get();
+    try {
+      this.prepare('BEGIN IMMEDIATE').run();
+    } finally {
+      this.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).get();
+    }
+  }
+}
+
+/** The busy timeout of the store's connections (database.ts), restored after each lock attempt. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }

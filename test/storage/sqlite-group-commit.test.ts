@@ -57,4 +57,46 @@ describe('SQLite group commit', () => {
     await pending;
     assert.deepEqual(db.prepare('SELECT id FROM t WHERE id = 200').all(), [{ id: 200 }]);
   });
+
+  test('while another process holds the write lock, writes wait without stalling the event loop', async () => {
+    const other = new SqliteDatabase(path.join(dir, 'gc.sqlite'));
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const started = Date.now();
+      let settled = false;
+      const pending = gc.write(insert(300, 'd')).then(() => (settled = true));
+      // Timers keep firing on time: SQLite's busy handler would have slept inside the event loop instead.
+      const lags: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t = Date.now();
+        await new Promise((r) => setTimeout(r, 5));
+        lags.push(Date.now() - t);
+      }
+      assert.equal(settled, false, 'the write waits for the lock');
+      assert.ok(Math.max(...lags) < 100, `event loop stalled: ${lags.join(', ')} ms`);
+      other.prepare('COMMIT').run();
+      await pending;
+      assert.ok(Date.now() - started < 2000);
+      assert.deepEqual(db.prepare('SELECT id FROM t WHERE id = 300').all(), [{ id: 300 }]);
+    } finally {
+      if (other.inTransaction) other.prepare('ROLLBACK').run();
+      other.close();
+    }
+  });
+
+  test('a write that cannot get the lock in time fails as SQLITE_BUSY, and later writes still succeed', async () => {
+    const impatient = new SqliteGroupCommit(db, (sql) => db.prepare(sql), 100);
+    const other = new SqliteDatabase(path.join(dir, 'gc.sqlite'));
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      await assert.rejects(impatient.write(insert(400, 'e')), (err: { code?: string }) => err.code === 'SQLITE_BUSY');
+    } finally {
+      other.prepare('ROLLBACK').run();
+      other.close();
+    }
+    await impatient.write(insert(401, 'f'));
+    assert.deepEqual(db.prepare('SELECT id FROM t WHERE id >= 400').all(), [{ id: 401 }]);
+    // The connection's own busy timeout is back in place for everything else.
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+  });
 });
