@@ -13,6 +13,7 @@ import {
   findMeetingByThread,
   findMeetingByVtcId,
   insertMeeting,
+  MeetingReads,
   meetingToRow,
   purgeTombstones,
   updateMeeting,
@@ -228,6 +229,37 @@ for (const kind of STORES) {
         assert.ok(caught, 'a NOT NULL violation must fail');
         assert.equal(uniqueViolation(caught), undefined);
       });
+    });
+
+    test("MeetingReads, through the store's reader, finds what the reference queries find, and sees every change", async () => {
+      const reads = new MeetingReads(db, t.store.read);
+      const m = makeMeeting({ externalId: 'reads-ext' });
+      const other = makeMeeting();
+      await insertMeeting(db, m);
+      await insertMeeting(db, other);
+      const lookups = (x: Meeting) => [
+        [reads.byId(x.id), findMeetingById(db, x.id)],
+        [reads.byThread(x.threadId), findMeetingByThread(db, x.threadId)],
+        [
+          reads.byJoinMeetingId(x.joinMeetingIdSettings.joinMeetingId),
+          findMeetingByJoinMeetingId(db, x.joinMeetingIdSettings.joinMeetingId),
+        ],
+        [reads.byVtcId(x.videoTeleconferenceId), findMeetingByVtcId(db, x.videoTeleconferenceId)],
+      ];
+      for (const x of [m, other]) {
+        for (const [fast, reference] of lookups(x)) assert.deepEqual(await fast, await reference);
+        assert.deepEqual(await reads.byId(x.id), x);
+      }
+      assert.deepEqual(await reads.byExternalKey(m.tenantId, m.organizerId, 'reads-ext'), m);
+      assert.equal(await reads.byExternalKey(m.tenantId, m.organizerId, 'nope'), undefined);
+      assert.equal(await reads.byExternalKey(m.tenantId, '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', 'reads-ext'), undefined);
+      assert.equal(await reads.byId('no-such-meeting'), undefined);
+      // A parsed meeting is reused only while its version is current: an update and a delete are seen at once.
+      assert.equal(await updateMeeting(db, { ...m, subject: 'Changed' }), true);
+      assert.equal((await reads.byId(m.id))?.subject, 'Changed');
+      assert.equal((await reads.byThread(m.threadId))?.version, 2);
+      assert.equal(await deleteMeeting(db, m.id, graphTime(700)), true);
+      for (const [fast] of lookups(m)) assert.equal(await fast, undefined);
     });
 
     test('meetings without an externalId never collide on the createOrGet key', async () => {

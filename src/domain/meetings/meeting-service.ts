@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../../identity/access-tokens.js';
-import type { Writer } from '../../storage/database.js';
+import type { Reader, Writer } from '../../storage/database.js';
 import { meetingConstraint, uniqueViolation } from '../../storage/errors.js';
 import * as directory from '../../storage/repositories/directory-repository.js';
 import * as meetings from '../../storage/repositories/meeting-repository.js';
@@ -80,6 +80,8 @@ export interface MeetingServiceDeps {
   db: Kysely<Database>;
   /** The store's writer (group commit on SQLite); direct statements when absent. */
   write?: Writer;
+  /** The store's reader for the precompiled lookups; Kysely's executor when absent. */
+  read?: Reader;
   directory: DirectoryLookups;
   /** The public origin join links are built on (PUBLIC_URL). */
   origin: () => string;
@@ -99,13 +101,14 @@ export class MeetingService {
   private readonly directory: DirectoryLookups;
   private readonly clock: () => number;
   private readonly numbers: MeetingNumberSource;
-  private readonly parsed = new meetings.ParsedMeetingCache();
+  private readonly reads: meetings.MeetingReads;
 
   constructor(private readonly deps: MeetingServiceDeps) {
     this.db = deps.db;
     this.directory = deps.directory;
     this.clock = deps.clock ?? Date.now;
     this.numbers = deps.numbers ?? randomMeetingNumbers;
+    this.reads = new meetings.MeetingReads(deps.db, deps.read);
   }
 
   /** POST /me/onlineMeetings and /users/{id}/onlineMeetings (§3.1). */
@@ -141,7 +144,7 @@ export class MeetingService {
       throw invalidProperty('externalId', 'the createOrGet action requires a non-empty externalId.');
     }
     if (externalId.includes('\0')) throw invalidProperty('externalId', 'an externalId cannot contain a NUL character.');
-    const existing = await meetings.findMeetingByExternalId(this.db, organizer.tenant_id, organizer.id, externalId);
+    const existing = await this.reads.byExternalKey(organizer.tenant_id, organizer.id, externalId);
     if (existing) return { meeting: existing, created: false };
     const params: MeetingInput = {
       subject: input.subject,
@@ -154,7 +157,7 @@ export class MeetingService {
       return { meeting: await this.insertAllocating(meeting), created: true };
     } catch (err) {
       if (!(err instanceof ExternalKeyTaken)) throw err;
-      const winner = await meetings.findMeetingByExternalId(this.db, organizer.tenant_id, organizer.id, externalId);
+      const winner = await this.reads.byExternalKey(organizer.tenant_id, organizer.id, externalId);
       if (!winner) throw serviceUnavailable(); // deleted between the race and the read: let the client retry
       return { meeting: winner, created: false };
     }
@@ -173,9 +176,9 @@ export class MeetingService {
     let meeting: Meeting | undefined;
     if (filter.property === 'joinWebUrl') {
       const thread = threadFromJoinUrl(filter.value);
-      meeting = thread ? await meetings.findMeetingByThread(this.db, thread, this.parsed) : undefined;
+      meeting = thread ? await this.reads.byThread(thread) : undefined;
     } else {
-      meeting = /^\d{1,20}$/.test(filter.value) ? await meetings.findMeetingByJoinMeetingId(this.db, filter.value, this.parsed) : undefined;
+      meeting = /^\d{1,20}$/.test(filter.value) ? await this.reads.byJoinMeetingId(filter.value) : undefined;
     }
     if (!meeting || meeting.tenantId !== owner.tenant_id) return { owner, found: [] };
     if (meeting.organizerId !== owner.id) throw forbidden('An error has occurred.');
@@ -185,7 +188,7 @@ export class MeetingService {
   /** GET /communications/onlineMeetings/?$filter=VideoTeleconferenceId eq '…' (§3.4): app-only, tenant-scoped, no policy. */
   async findByVideoTeleconferenceId(principal: Principal, vtcId: string): Promise<Meeting[]> {
     authorizeCommunicationsLookup(principal);
-    const meeting = /^\d{1,20}$/.test(vtcId) ? await meetings.findMeetingByVtcId(this.db, vtcId, this.parsed) : undefined;
+    const meeting = /^\d{1,20}$/.test(vtcId) ? await this.reads.byVtcId(vtcId) : undefined;
     return meeting && meeting.tenantId === principal.tenantId ? [meeting] : [];
   }
 
@@ -297,7 +300,7 @@ export class MeetingService {
   private async ownedMeeting(owner: UserRow, meetingId: string): Promise<Meeting> {
     const { organizerId, threadId } = decodeMeetingId(meetingId);
     if (organizerId !== owner.id) throw organizerMismatch(owner.id);
-    const meeting = await meetings.findMeetingById(this.db, encodeMeetingId(organizerId, threadId), this.parsed);
+    const meeting = await this.reads.byId(encodeMeetingId(organizerId, threadId));
     if (!meeting || meeting.tenantId !== owner.tenant_id) throw meetingNotFound();
     return meeting;
   }

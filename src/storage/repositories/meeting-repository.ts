@@ -1,5 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Writer } from '../database.js';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import type { Reader, Writer } from '../database.js';
 import type { Meeting } from '../../domain/meetings/meeting.js';
 import { LruCache } from '../../util/lru-cache.js';
 import type { Database, MeetingRow, NewMeetingRow } from '../tables.js';
@@ -115,8 +115,87 @@ export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
 /** Live meetings only: every read skips tombstones. Each lookup is a probe of a unique index. */
 export const live = (db: Db) => db.selectFrom('meetings').select(COLUMNS).where('deleted_at', 'is', null);
 
+type LookupRow = Omit<MeetingRow, 'deleted_at'>;
+
+/**
+ * A read compiled once: Kysely builds and compiles `query` (with `arity` placeholder values) when the
+ * store opens, and each call only swaps in its parameters. Building and compiling a query costs more
+ * than running it on an index (issue #6 profile), and the hot lookups run on every request.
+ */
+function precompile(query: CompiledQuery<LookupRow>, arity: number) {
+  if (query.parameters.length !== arity) throw new Error(`expected ${arity} parameters in: ${query.sql}`);
+  return (...parameters: string[]): CompiledQuery<LookupRow> => ({ ...query, parameters });
+}
+
+/**
+ * The lookups of the request path (GET by id, the joinWebUrl, joinMeetingId and VTC filters, the
+ * createOrGet key), as the same Kysely queries as the functions below, compiled once and run through
+ * the store's reader. Parsed meetings are reused while their version is unchanged.
+ */
+export class MeetingReads {
+  readonly #read: Reader;
+  readonly #parsed = new ParsedMeetingCache();
+  readonly #byId;
+  readonly #byThread;
+  readonly #byJoinMeetingId;
+  readonly #byVtcId;
+  readonly #byExternalKey;
+
+  constructor(db: Kysely<Database>, read: Reader = async (q) => (await db.executeQuery(q)).rows) {
+    this.#read = read;
+    this.#byId = precompile(live(db).where('id', '=', '').compile(), 1);
+    this.#byThread = precompile(live(db).where('thread_id', '=', '').compile(), 1);
+    this.#byJoinMeetingId = precompile(live(db).where('join_meeting_id', '=', '').compile(), 1);
+    this.#byVtcId = precompile(live(db).where('video_teleconference_id', '=', '').compile(), 1);
+    this.#byExternalKey = precompile(
+      live(db).where('tenant_id', '=', '').where('organizer_id', '=', '').where('external_id', '=', '').compile(),
+      3,
+    );
+  }
+
+  async #one(query: CompiledQuery<LookupRow>, cached = true): Promise<Meeting | undefined> {
+    const [row] = await this.#read(query);
+    return row && (cached ? this.#parsed.parse(row) : rowToMeeting(row));
+  }
+
+  byId(id: string) {
+    return this.#one(this.#byId(id));
+  }
+  byThread(threadId: string) {
+    return this.#one(this.#byThread(threadId));
+  }
+  byJoinMeetingId(joinMeetingId: string) {
+    return this.#one(this.#byJoinMeetingId(joinMeetingId));
+  }
+  byVtcId(vtcId: string) {
+    return this.#one(this.#byVtcId(vtcId));
+  }
+  /** Not cached: createOrGet's callers own (and may change) what they get. */
+  byExternalKey(tenantId: string, organizerId: string, externalId: string) {
+    return this.#one(this.#byExternalKey(tenantId, organizerId, externalId), false);
+  }
+}
+
+/** The columns meetingToRow fills, in the order of the compiled INSERT's parameters. */
+const INSERT_COLUMNS = [...COLUMNS.filter((c) => c !== 'version')] as const;
+const compiledInserts = new WeakMap<object, (row: NewMeetingRow) => CompiledQuery>();
+
+/** The INSERT of a meeting, compiled once per dialect (a transaction shares its database's adapter). */
+function compiledInsert(db: Db): (row: NewMeetingRow) => CompiledQuery {
+  const adapter = db.getExecutor().adapter;
+  let make = compiledInserts.get(adapter);
+  if (make === undefined) {
+    const sample = Object.fromEntries(INSERT_COLUMNS.map((c) => [c, c])) as unknown as NewMeetingRow;
+    const compiled = db.insertInto('meetings').values(sample).compile();
+    if (compiled.parameters.join() !== INSERT_COLUMNS.join()) throw new Error(`unexpected parameters in: ${compiled.sql}`);
+    make = (row) => ({ ...compiled, parameters: INSERT_COLUMNS.map((c) => row[c]) });
+    compiledInserts.set(adapter, make);
+  }
+  return make;
+}
+
 export async function insertMeeting(db: Db, meeting: Meeting, write: Writer = direct(db)): Promise<void> {
-  await write(db.insertInto('meetings').values(meetingToRow(meeting)).compile());
+  await write(compiledInsert(db)(meetingToRow(meeting)));
 }
 
 export async function findMeetingById(db: Db, id: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
