@@ -125,14 +125,24 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, deps.clock);
     const tokenService = new TokenService(store.db, tokens, keys);
     const directory = new DirectoryLookups(store.db);
-    const meetings = new MeetingService({ db: store.db, write: store.write, directory, origin, clock: deps.clock, numbers: deps.numbers });
+    const meetings = new MeetingService({
+      db: store.db,
+      write: store.write,
+      read: store.read,
+      directory,
+      origin,
+      clock: deps.clock,
+      numbers: deps.numbers,
+    });
     app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded });
 
-    app.addHook('onRequest', async (request, reply) => {
+    // Hooks on every request are callback-style: an async hook costs a promise and a microtask turn each.
+    app.addHook('onRequest', (request, reply, done) => {
       reply.header('request-id', request.id);
       reply.header('client-request-id', clientRequestId(request));
       reply.header('x-content-type-options', 'nosniff');
       if (tls) reply.header('strict-transport-security', 'max-age=31536000');
+      done();
     });
     // An empty body declared as JSON means no body (curl users send the header on DELETE out of habit,
     // and Graph accepts that); a create without a body still gets "must be a JSON object".

@@ -24,23 +24,28 @@ export function gracefulClose(app: FastifyInstance): void {
   app.server.on(app.server instanceof tls.Server ? 'secureConnection' : 'connection', track);
 
   // Only connections the server accepted are counted (app.inject() requests have no real socket).
-  app.addHook('onRequest', async (request) => {
+  // Callback-style hooks: these run on every request, and an async hook costs a promise each.
+  app.addHook('onRequest', (request, _reply, done) => {
     const socket = request.raw.socket;
     const n = inFlight.get(socket);
     if (n !== undefined) inFlight.set(socket, n + 1);
     // A request that arrives once closing has begun may be on a connection already being ended: it is
     // refused before doing any work, so nothing is committed that could not be answered.
-    if (closing) throw serviceUnavailable('The service is shutting down; retry on a new connection.');
+    if (closing) return done(serviceUnavailable('The service is shutting down; retry on a new connection.'));
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     const socket = request.raw.socket;
     const n = inFlight.get(socket);
-    if (n === undefined) return;
-    inFlight.set(socket, n - 1);
-    if (closing && n - 1 === 0) socket.end();
+    if (n !== undefined) {
+      inFlight.set(socket, n - 1);
+      if (closing && n - 1 === 0) socket.end();
+    }
+    done();
   });
   const closeIdle = () => {
     for (const [socket, n] of inFlight) if (n === 0) socket.end();

@@ -77,25 +77,30 @@ export function registerThrottling(app: FastifyInstance, opts: ThrottlingOptions
   if (simulator || rates) {
     // preParsing: after every onRequest hook (the Graph scope's authentication sets request.principal), before
     // the body is read, so that a throttled request costs no parsing and is refused ahead of any 400.
-    app.addHook('preParsing', async (request, _reply, payload) => {
+    app.addHook('preParsing', (request, _reply, payload, done) => {
       const principal = graphPrincipal(request);
       if (principal) {
-        simulator?.check(request, principal);
-        rates?.check(principal);
+        try {
+          simulator?.check(request, principal);
+          rates?.check(principal);
+        } catch (err) {
+          return done(err as Error);
+        }
       }
-      return payload;
+      done(null, payload);
     });
   }
   if (quota) {
-    // preHandler: the createOrGet check needs the parsed body (its externalId).
-    app.addHook('preHandler', async (request, reply) => {
+    // preHandler: the createOrGet check needs the parsed body (its externalId). Callback-style, so that
+    // the requests that create nothing (most of them) cost no promise.
+    app.addHook('preHandler', (request, reply, done) => {
       const principal = graphPrincipal(request);
-      if (principal && request.method === 'POST' && MEETING_CREATION.test(request.routeOptions.url ?? '')) {
-        await quota.check(request, reply, principal);
-      }
+      if (!principal || request.method !== 'POST' || !MEETING_CREATION.test(request.routeOptions.url ?? '')) return done();
+      quota.check(request, reply, principal).then(() => done(), done);
     });
-    app.addHook('onResponse', async (request) => {
+    app.addHook('onResponse', (request, _reply, done) => {
       quota.release(request);
+      done();
     });
   }
 }
