@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteH
 import type { TSchema } from '@sinclair/typebox';
 import type { MeetingOwnerPath } from '../../domain/authorization.js';
 import { badRequest, invalidArgument, methodNotAllowed, queryOptionNotSupported, unsupportedMediaType } from '../../domain/errors.js';
-import type { MeetingInput } from '../../domain/meetings/meeting.js';
+import type { Meeting, MeetingInput } from '../../domain/meetings/meeting.js';
 import type { MeetingService } from '../../domain/meetings/meeting-service.js';
 import { negotiateLanguage } from '../../domain/meetings/join-information.js';
 import type { Principal } from '../../identity/access-tokens.js';
@@ -55,6 +55,22 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
   };
   const send = (reply: FastifyReply, status: number, body: unknown) => reply.code(status).type(GRAPH_CONTENT_TYPE).send(body);
 
+  // Reads without $select answer the same bytes until the meeting changes: the body serialized by the
+  // route's own serializer is kept under every input of the view (meeting id and version, service root,
+  // language §6.4, Prefer §2.8). The row is still read on every request, so a change made by another
+  // process is seen at once; only the 7 KB of serialization (half of it the escaped invitation) is saved.
+  const bodies = new LruCache<string, string>(2000);
+  const sendCached = (reply: FastifyReply, shape: string, ctx: ViewContext, found: Meeting[], build: () => unknown) => {
+    const key = `${shape}|${ctx.serviceRoot}|${ctx.language}|${ctx.includeUnknownEnumMembers ? 1 : 0}|${found.map((m) => `${m.id}@${m.version}`).join()}`;
+    reply.code(200).type(GRAPH_CONTENT_TYPE);
+    let body = bodies.get(key);
+    if (body === undefined) {
+      body = reply.serialize(build()) as string;
+      bodies.set(key, body);
+    }
+    return reply.send(body);
+  };
+
   const meetingId = (request: FastifyRequest) => (request.params as Params).meetingId!;
 
   const create: RouteHandlerMethod = async (request, reply) => {
@@ -70,7 +86,9 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
   const getById: RouteHandlerMethod = async (request, reply) => {
     const q = queryOptions(request, ['$select']);
     const meeting = await meetings.get(request.principal, owner(request), meetingId(request));
-    return send(reply, 200, applySelect(onlineMeetingEntity(meeting, view(request)), selectList(q.$select)));
+    const ctx = view(request);
+    if (q.$select === undefined) return sendCached(reply, 'entity', ctx, [meeting], () => onlineMeetingEntity(meeting, ctx));
+    return send(reply, 200, applySelect(onlineMeetingEntity(meeting, ctx), selectList(q.$select)));
   };
   const update: RouteHandlerMethod = async (request, reply) => {
     queryOptions(request, []);
@@ -93,10 +111,13 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
     );
     const ctx = view(request);
     const select = selectList(q.$select);
-    return send(reply, 200, {
+    const build = () => ({
       '@odata.context': collectionContext(ctx, user.id),
       value: found.map((m) => applySelect(onlineMeetingJson(m, ctx), select)),
     });
+    // The collection's context names the user of the path, so the user is part of the key.
+    if (q.$select === undefined) return sendCached(reply, `collection ${user.id}`, ctx, found, build);
+    return send(reply, 200, build());
   };
   const vtcLookup: RouteHandlerMethod = async (request, reply) => {
     const q = queryOptions(request, ['$filter', '$select']);
