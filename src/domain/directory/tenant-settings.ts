@@ -1,3 +1,4 @@
+import { LruCache } from '../../util/lru-cache.js';
 import type { EnumMember } from '../meetings/meeting.js';
 
 /**
@@ -34,8 +35,8 @@ export interface TenantSettings {
   meetingPolicy: MeetingOptions;
 }
 
-/** Teams' out-of-the-box Global meeting policy, matching the values the fact sheet's examples show (§4.4). */
-export const DEFAULT_MEETING_POLICY: MeetingOptions = {
+/** Teams' out-of-the-box Global meeting policy, matching the values the fact sheet's examples show (§4.4). Frozen: copy to change. */
+export const DEFAULT_MEETING_POLICY: MeetingOptions = deepFreeze({
   allowAttendeeToEnableCamera: true,
   allowAttendeeToEnableMic: true,
   allowBreakoutRooms: true,
@@ -57,8 +58,9 @@ export const DEFAULT_MEETING_POLICY: MeetingOptions = {
   recordAutomatically: false,
   shareMeetingChatHistoryDefault: 'all',
   watermarkProtection: { isEnabledForContentSharing: false, isEnabledForVideo: false },
-};
+});
 
+/** A fresh, mutable copy of the defaults (for a new tenant's settings). */
 export function defaultTenantSettings(): TenantSettings {
   return {
     // Numbers in the +1 555 01xx range reserved for fiction: they dial no one.
@@ -67,13 +69,40 @@ export function defaultTenantSettings(): TenantSettings {
   };
 }
 
+/** Built once and frozen, as the base of every parse (issue #6). */
+const DEFAULTS: TenantSettings = deepFreeze(defaultTenantSettings());
+
+// Every create parses its tenant's settings (issue #6). The key is the JSON text itself, so a changed
+// setting is a new key and is parsed afresh; the bounds keep the cache small whatever tenants exist.
+const PARSED = new LruCache<string, TenantSettings>(256);
+const MAX_CACHED_JSON_CHARS = 16_384;
+
+/**
+ * The tenant's settings over the defaults. Deeply frozen and shared between calls with the same JSON:
+ * read it, or copy before changing anything (callers copy the policy and the number lists).
+ */
 export function parseTenantSettings(json: string): TenantSettings {
+  const hit = PARSED.get(json);
+  if (hit !== undefined) return hit;
   const parsed = JSON.parse(json) as Partial<TenantSettings>;
-  const defaults = defaultTenantSettings();
-  return {
-    dialIn: { ...defaults.dialIn, ...parsed.dialIn },
-    meetingPolicy: { ...defaults.meetingPolicy, ...parsed.meetingPolicy },
-  };
+  const settings = deepFreeze({
+    dialIn: { ...DEFAULTS.dialIn, ...parsed.dialIn },
+    meetingPolicy: { ...DEFAULTS.meetingPolicy, ...parsed.meetingPolicy },
+  });
+  if (typeof json === 'string' && json.length <= MAX_CACHED_JSON_CHARS) PARSED.set(json, settings);
+  return settings;
+}
+
+/** Freezes a value and everything reachable from it (iteratively: parsed JSON may nest deeply). */
+function deepFreeze<T>(value: T): T {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next !== 'object' || next === null || Object.isFrozen(next)) continue;
+    Object.freeze(next);
+    for (const child of Object.values(next)) pending.push(child);
+  }
+  return value;
 }
 
 /** A meeting template (Teams Premium custom template): the options it sets, and which of them are locked. */
