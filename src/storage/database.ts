@@ -100,9 +100,9 @@ export function openStore(options: StoreOptions): Store {
     options.sqliteFile !== ':memory:' && options.backgroundCheckpoints !== false
       ? new SqliteCheckpointer({ file: options.sqliteFile })
       : undefined;
-  // With the checkpointer, a commit checkpoints only if the WAL has grown far past the checkpointer's
-  // own limit (it died or cannot keep up), so the WAL stays bounded either way.
-  if (checkpointer) sqlite.pragma('wal_autocheckpoint = 20000');
+  // With the checkpointer, a commit checkpoints only once the WAL passes 160 MiB, beyond the thread's own
+  // 128 MiB limit (so only if the thread died or cannot keep up): the WAL stays bounded either way.
+  if (checkpointer) sqlite.pragma('wal_autocheckpoint = 40000');
   const cached = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   const groupCommit = new SqliteGroupCommit(sqlite, cached.prepare);
