@@ -57,6 +57,9 @@ export interface StoreOptions {
   backgroundCheckpoints?: boolean;
 }
 
+/** The size the WAL is kept to (sqlite-checkpointer.ts). */
+const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /**
  * Opens the store. The dialect-specific part of graph-meetings is this function and storage/errors.ts;
  * every query above it is one Kysely query that runs on both.
@@ -98,11 +101,13 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma('foreign_keys = ON');
   const checkpointer =
     options.sqliteFile !== ':memory:' && options.backgroundCheckpoints !== false
-      ? new SqliteCheckpointer({ file: options.sqliteFile })
+      ? new SqliteCheckpointer({ file: options.sqliteFile, restartBytes: WAL_LIMIT_BYTES })
       : undefined;
-  // With the checkpointer, a commit checkpoints only once the WAL passes 160 MiB, beyond the thread's own
-  // 128 MiB limit (so only if the thread died or cannot keep up): the WAL stays bounded either way.
+  // With the checkpointer, a commit checkpoints only once the WAL passes 160 MiB, far beyond the thread's
+  // own limit (so only if the thread died or cannot keep up): the WAL stays bounded either way. When a
+  // writer starts the WAL over, it shrinks the file back to the limit.
   if (checkpointer) sqlite.pragma('wal_autocheckpoint = 40000');
+  sqlite.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
   const cached = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   const groupCommit = new SqliteGroupCommit(sqlite, cached.prepare);
