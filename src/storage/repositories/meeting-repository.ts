@@ -82,7 +82,7 @@ export function meetingToRow(m: Meeting): NewMeetingRow {
  * seen); only the JSON.parse of its document is skipped when the stored version is the one cached.
  * Callers must not mutate what they get back (the service clones before changing a meeting).
  */
-export class ParsedMeetingCache {
+class ParsedMeetingCache {
   readonly #cache = new LruCache<string, Meeting>(2000);
 
   parse(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
@@ -198,24 +198,26 @@ export async function insertMeeting(db: Db, meeting: Meeting, write: Writer = di
   await write(compiledInsert(db)(meetingToRow(meeting)));
 }
 
-export async function findMeetingById(db: Db, id: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
+// The reference lookups, built on each call: the request path uses MeetingReads, compiled from the same
+// live() queries; tests, migrations and tools use these.
+export async function findMeetingById(db: Db, id: string): Promise<Meeting | undefined> {
   const row = await live(db).where('id', '=', id).executeTakeFirst();
-  return row && (cache ? cache.parse(row) : rowToMeeting(row));
+  return row && rowToMeeting(row);
 }
 
-export async function findMeetingByThread(db: Db, threadId: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
+export async function findMeetingByThread(db: Db, threadId: string): Promise<Meeting | undefined> {
   const row = await live(db).where('thread_id', '=', threadId).executeTakeFirst();
-  return row && (cache ? cache.parse(row) : rowToMeeting(row));
+  return row && rowToMeeting(row);
 }
 
-export async function findMeetingByJoinMeetingId(db: Db, joinMeetingId: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
+export async function findMeetingByJoinMeetingId(db: Db, joinMeetingId: string): Promise<Meeting | undefined> {
   const row = await live(db).where('join_meeting_id', '=', joinMeetingId).executeTakeFirst();
-  return row && (cache ? cache.parse(row) : rowToMeeting(row));
+  return row && rowToMeeting(row);
 }
 
-export async function findMeetingByVtcId(db: Db, vtcId: string, cache?: ParsedMeetingCache): Promise<Meeting | undefined> {
+export async function findMeetingByVtcId(db: Db, vtcId: string): Promise<Meeting | undefined> {
   const row = await live(db).where('video_teleconference_id', '=', vtcId).executeTakeFirst();
-  return row && (cache ? cache.parse(row) : rowToMeeting(row));
+  return row && rowToMeeting(row);
 }
 
 export async function findMeetingByExternalId(
