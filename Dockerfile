@@ -25,10 +25,14 @@ RUN --mount=type=secret,id=npm-ca \
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bin ./bin
-# No source maps in the image: they would point at sources the image does not hold.
+# No source maps in the image (they would point at sources it does not hold), and no TypeScript sources, tests
+# or source maps of the dependencies either: only what runs.
 RUN npx tsc -p tsconfig.build.json --sourceMap false \
+ && find dist -name '*.map' -delete \
  && npm prune --omit=dev --ignore-scripts \
- && find node_modules -name '*.map' -delete \
+ && find node_modules \( -name '*.map' -o -name '*.test.*' -o -name '*.ts' ! -name '*.d.ts' -o -name '*.mts' ! -name '*.d.mts' \
+      -o -name '*.cts' ! -name '*.d.cts' \) -type f -delete \
+ && find node_modules -type d \( -name test -o -name tests -o -name __tests__ \) -prune -exec rm -rf {} + \
  && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src node_modules/better-sqlite3/build/Release/obj* \
       node_modules/better-sqlite3/build/Release/.deps node_modules/better-sqlite3/build/Release/test_extension.node
 
@@ -52,7 +56,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY scripts/healthcheck.mjs ./healthcheck.mjs
-RUN mkdir -p /data && chown node:node /data
+# `graph-meetings` on the PATH: the admin CLI, e.g. `docker exec <container> graph-meetings tenant list`.
+RUN ln -s /app/bin/graph-meetings.js /usr/local/bin/graph-meetings \
+ && mkdir -p /data && chown node:node /data
 USER node
 # The embedded SQLite database, the local CA (/data/tls/ca.pem, for clients to trust) and the server
 # certificate. With DATABASE_URL only the TLS files live here.
