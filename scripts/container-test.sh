@@ -11,7 +11,7 @@
 #     sources or secrets.
 #  4. SQLite: runs it on a volume, waits for its HEALTHCHECK, copies the CA out of the volume, creates a meeting
 #     with the official clients from the host, replaces the container by a new one on the same volume and reads
-#     the meeting back.
+#     the meeting back; then once more with a certificate of its own, mounted read-only.
 #  5. PostgreSQL: creates a fresh database on the machine's server (PG_URL, default
 #     postgres://postgres@127.0.0.1:5432), runs two containers on it sharing one volume for the TLS files, creates
 #     a meeting on one and reads it on the other.
@@ -222,6 +222,21 @@ podman cp "$NAME-sqlite-2:/data/tls/ca.pem" "$WORK/ca-2.pem"
 cmp -s "$WORK/ca.pem" "$WORK/ca-2.pem" || fail 'the CA changed across the restart'
 NODE_EXTRA_CA_CERTS=$WORK/ca.pem node scripts/container-client.mjs read "$origin" "$id" "$subject"
 podman rm -f -t 10 "$NAME-sqlite-2" >/dev/null
+
+step "SQLite: bring your own certificate, mounted read-only (TLS_CERT_FILE, TLS_KEY_FILE)"
+byo=$WORK/byo
+mkdir -m 0755 "$byo"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=container-test CA' -keyout "$WORK/byo-ca-key.pem" \
+  -out "$WORK/byo-ca.pem" -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign' 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj '/CN=localhost' -keyout "$byo/key.pem" -out "$WORK/byo.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$WORK/byo.ext"
+openssl x509 -req -in "$WORK/byo.csr" -CA "$WORK/byo-ca.pem" -CAkey "$WORK/byo-ca-key.pem" -CAcreateserial -days 2 \
+  -extfile "$WORK/byo.ext" -out "$byo/cert.pem" 2>/dev/null
+chmod 0644 "$byo/key.pem" "$byo/cert.pem" # the container's user (uid 1000) reads them
+run_container "$NAME-sqlite-3" -v "$NAME-data:/data" -v "$byo:/tls:ro" -e PORT="$port" \
+  -e TLS_CERT_FILE=/tls/cert.pem -e TLS_KEY_FILE=/tls/key.pem
+NODE_EXTRA_CA_CERTS=$WORK/byo-ca.pem node scripts/container-client.mjs read "$origin" "$id" "$subject"
+podman rm -f -t 10 "$NAME-sqlite-3" >/dev/null
 
 # --- 5. two containers on PostgreSQL --------------------------------------------------------------------------
 if [ -n "$PG_URL" ]; then
