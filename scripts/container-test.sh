@@ -255,7 +255,10 @@ if [ -n "$PG_URL" ]; then
   subject="Scale-out test $RUN_ID"
   id=$(NODE_EXTRA_CA_CERTS=$WORK/ca-pg.pem node scripts/container-client.mjs create "https://127.0.0.1:$port_a" "$subject")
   echo "created meeting $id on instance a"
+  # On b, with a token from b, then with a token from a (the signing keys are in the database too).
   NODE_EXTRA_CA_CERTS=$WORK/ca-pg.pem node scripts/container-client.mjs read "https://127.0.0.1:$port_b" "$id" "$subject"
+  NODE_EXTRA_CA_CERTS=$WORK/ca-pg.pem node scripts/container-client.mjs read "https://127.0.0.1:$port_b" "$id" "$subject" \
+    "https://127.0.0.1:$port_a"
 fi
 }
 
