@@ -69,6 +69,13 @@ cleanup() {
   # Finish the cleanup even when stopped again or when whoever reads the output is gone.
   trap '' PIPE INT TERM
   step "cleaning up"
+  if [ "$status" != 0 ]; then
+    for c in "${containers[@]}"; do
+      podman container exists "$c" 2>/dev/null || continue
+      echo "-- the last lines of $c's log"
+      podman logs --tail 25 "$c" 2>&1
+    done
+  fi
   for c in "${containers[@]}"; do podman rm -f -t 5 "$c" >/dev/null 2>&1; done
   for v in "${volumes[@]}"; do podman volume rm -f "$v" >/dev/null 2>&1; done
   podman rmi -f "$IMAGE" "$BASE_IMAGE" >/dev/null 2>&1
@@ -175,7 +182,7 @@ echo "built in $(($(date +%s) - build_start)) s; image size $(podman image inspe
 step "image contents: non-root user, no source maps, tests, sources or secrets"
 user=$(podman image inspect --format '{{.Config.User}}' "$IMAGE")
 [ "$user" = node ] || fail "the image runs as '$user', not node"
-[ "$(podman run --rm --network=host --no-healthcheck "$IMAGE" id -u)" = 1000 ] || fail 'the container does not run as uid 1000'
+[ "$(podman run --rm --network=host --no-healthcheck "$IMAGE" id -u 2>>"$WORK/podman.err")" = 1000 ] || fail 'the container does not run as uid 1000'
 podman image inspect --format '{{.Config.Healthcheck.Test}}' "$IMAGE" | grep -q healthcheck.mjs ||
   fail 'the image has no HEALTHCHECK'
 leftovers=$(podman run --rm --network=host --no-healthcheck "$IMAGE" sh -c \
@@ -188,9 +195,10 @@ run_container() {
   local name=$1
   shift
   containers+=("$name")
-  # podman schedules periodic health checks with systemd timers, which this VM lacks: no timer
-  # (--health-interval=disable), the image's HEALTHCHECK command is run below instead.
-  podman run -d --name "$name" --network=host --health-interval=disable "$@" "$IMAGE" >/dev/null
+  # podman schedules the image's periodic health checks with systemd timers, which this VM lacks, and says so
+  # on stderr (kept out of the output); the HEALTHCHECK command is run below instead.
+  podman run -d --name "$name" --network=host "$@" "$IMAGE" >/dev/null 2>>"$WORK/podman.err" ||
+    { cat "$WORK/podman.err"; fail "podman run $name"; }
   for _ in $(seq 1 90); do
     if podman healthcheck run "$name" >/dev/null 2>&1; then return 0; fi
     [ "$(podman inspect --format '{{.State.Running}}' "$name")" = true ] || break
@@ -215,13 +223,13 @@ id=$(NODE_EXTRA_CA_CERTS=$WORK/ca.pem node scripts/container-client.mjs create "
 echo "created meeting $id on $origin"
 
 step "SQLite: a new container on the same volume reads the meeting back"
-podman stop -t 10 "$NAME-sqlite" >/dev/null
-podman rm "$NAME-sqlite" >/dev/null
+podman stop -t 10 "$NAME-sqlite" >/dev/null 2>>"$WORK/podman.err"
+podman rm "$NAME-sqlite" >/dev/null 2>>"$WORK/podman.err"
 run_container "$NAME-sqlite-2" -v "$NAME-data:/data" -e PORT="$port"
 podman cp "$NAME-sqlite-2:/data/tls/ca.pem" "$WORK/ca-2.pem"
 cmp -s "$WORK/ca.pem" "$WORK/ca-2.pem" || fail 'the CA changed across the restart'
 NODE_EXTRA_CA_CERTS=$WORK/ca.pem node scripts/container-client.mjs read "$origin" "$id" "$subject"
-podman rm -f -t 10 "$NAME-sqlite-2" >/dev/null
+podman rm -f -t 10 "$NAME-sqlite-2" >/dev/null 2>>"$WORK/podman.err"
 
 step "SQLite: bring your own certificate, mounted read-only (TLS_CERT_FILE, TLS_KEY_FILE)"
 byo=$WORK/byo
@@ -236,7 +244,7 @@ chmod 0644 "$byo/key.pem" "$byo/cert.pem" # the container's user (uid 1000) read
 run_container "$NAME-sqlite-3" -v "$NAME-data:/data" -v "$byo:/tls:ro" -e PORT="$port" \
   -e TLS_CERT_FILE=/tls/cert.pem -e TLS_KEY_FILE=/tls/key.pem
 NODE_EXTRA_CA_CERTS=$WORK/byo-ca.pem node scripts/container-client.mjs read "$origin" "$id" "$subject"
-podman rm -f -t 10 "$NAME-sqlite-3" >/dev/null
+podman rm -f -t 10 "$NAME-sqlite-3" >/dev/null 2>>"$WORK/podman.err"
 
 # --- 5. two containers on PostgreSQL --------------------------------------------------------------------------
 if [ -n "$PG_URL" ]; then
