@@ -116,7 +116,12 @@ graphroot=$(podman info --format '{{.Store.GraphRoot}}')
 
 # A client of the machine's PostgreSQL through the repository's own `pg` (no psql needed).
 PG_SQL='const {Client}=require("pg");const c=new Client({connectionString:process.argv[1]});c.connect().then(()=>c.query(process.argv[2])).then(()=>c.end()).catch(e=>{console.error(e.message);process.exit(1)})'
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# A free port below the kernel's ephemeral range (32768 and up), so that no outgoing connection takes it between
+# this check and the container's bind.
+free_port() {
+  node -e 'const net=require("net");const t=()=>{const p=20000+Math.floor(Math.random()*10000);const s=net.createServer();
+    s.once("error",t);s.listen(p,"0.0.0.0",()=>{console.log(p);s.close()})};t()'
+}
 
 # --- 2. the base image ----------------------------------------------------------------------------------------
 assemble_base() {
