@@ -82,7 +82,7 @@ for (const kind of STORES) {
       assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
       assert.equal(
         res.headers['content-security-policy'],
-        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self' http://localhost; frame-ancestors 'none'",
       );
       assert.equal(res.headers['x-frame-options'], 'DENY');
       assert.ok(!res.body.includes('<script>alert(1)'), 'hostile state and login_hint are escaped');

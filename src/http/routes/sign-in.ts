@@ -105,7 +105,7 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
     const nonce = randomBytes(16).toString('base64');
     return reply
       .code(200)
-      .headers(signInHeaders({ formAction: new URL(response.uri).origin, scriptNonce: nonce }))
+      .headers(signInHeaders({ formAction: cspSource(response.uri), scriptNonce: nonce }))
       .send(formPostPage({ uri: response.uri, params: response.params, nonce }));
   };
 
@@ -116,20 +116,23 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
     extra: { error?: string; username?: string; account?: UserRow; status?: number } = {},
   ) => {
     const csrf = csrfToken(request, reply);
-    return reply
-      .code(extra.status ?? 200)
-      .headers(signInHeaders({ formAction: "'self'" }))
-      .send(
-        signInPage({
-          action: request.url.split('?')[0]!,
-          appName: req.app.display_name,
-          tenantName: req.tenant.display_name,
-          fields: { ...req.params, gm_csrf: csrf },
-          username: extra.username ?? req.loginHint,
-          error: extra.error,
-          account: extra.account ? { name: extra.account.display_name, upn: extra.account.upn } : undefined,
-        }),
-      );
+    return (
+      reply
+        .code(extra.status ?? 200)
+        // CSP form-action also governs the redirect that answers the form: allow the app's redirect URI origin.
+        .headers(signInHeaders({ formAction: `'self' ${cspSource(req.redirectUri)}` }))
+        .send(
+          signInPage({
+            action: request.url.split('?')[0]!,
+            appName: req.app.display_name,
+            tenantName: req.tenant.display_name,
+            fields: { ...req.params, gm_csrf: csrf },
+            username: extra.username ?? req.loginHint,
+            error: extra.error,
+            account: extra.account ? { name: extra.account.display_name, upn: extra.account.upn } : undefined,
+          }),
+        )
+    );
   };
 
   const signInAs = async (reply: FastifyReply, tenantId: string, user: UserRow) => {
@@ -343,6 +346,12 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
       metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
     };
   });
+}
+
+/** A CSP source for a redirect URI: its origin, or its scheme for custom schemes (msal{id}://auth). */
+function cspSource(uri: string): string {
+  const u = new URL(uri);
+  return u.origin !== 'null' ? u.origin : u.protocol;
 }
 
 function toEntraError(err: unknown): EntraError {
