@@ -113,6 +113,7 @@ export interface Ops {
       code: string;
       verifier: string;
       state: string;
+      nonce: string;
     };
     result: InteractiveResult;
   };

@@ -32,11 +32,7 @@ async function signIn(page: Page, username = C.alice.upn) {
   try {
     await page.waitForSelector('#password', { timeout: 10_000 });
   } catch (err) {
-    const state = await page.evaluate(() => ({
-      url: location.href,
-      error: (window as { __error?: string }).__error,
-      body: document.body.innerText,
-    }));
+    const state = await page.evaluate('({ url: location.href, error: window.__error, body: document.body.innerText })');
     throw new Error(`no sign-in page: ${JSON.stringify(state)}`, { cause: err });
   }
   await page.fill('#username', username);
@@ -231,16 +227,12 @@ describe('sqlite: the official libraries sign in through the browser', () => {
     const { page } = await newPage();
     await page.goto(`${spaOrigin}/`);
     await signIn(page);
-    await page.waitForFunction(
-      () => (window as { __result?: unknown; __error?: unknown }).__result ?? (window as { __error?: unknown }).__error,
-      null,
-      {
-        timeout: 20_000,
-      },
-    );
-    const error = await page.evaluate(() => (window as { __error?: string }).__error);
+    await page.waitForFunction('window.__result ?? window.__error', null, {
+      timeout: 20_000,
+    });
+    const error = (await page.evaluate('window.__error')) as string | undefined;
     assert.equal(error, undefined, error);
-    const result = (await page.evaluate(() => (window as { __result?: unknown }).__result)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- page data
+    const result = (await page.evaluate('window.__result')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- page data
     assert.equal(result.status, 201, JSON.stringify(result.body));
     assert.equal(result.body.subject, 'from the SPA');
     assert.ok(result.requestId, 'request-id is exposed to the page (Access-Control-Expose-Headers)');
