@@ -27,6 +27,7 @@ import { DEVICE_CODE_GRANTS, DeviceCodes } from './identity/grants/device-code.j
 import { AuthorizeService } from './identity/sign-in/authorize-request.js';
 import { BrowserSessions } from './identity/sign-in/browser-sessions.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
+import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
 
 export interface AppDeps {
   /** Use this store instead of opening one from the config (tests share one across apps). */
@@ -188,7 +189,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.
-    const purge = () => meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed'));
+    const purge = () =>
+      Promise.all([
+        meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed')),
+        // Expired codes, device codes and browser sessions (issue 12) are of no use to anyone.
+        purgeExpiredCodes(store.db, new Date(clock()).toISOString()).catch((err: unknown) =>
+          app.log.error({ err }, 'purging expired sign-in codes failed'),
+        ),
+      ]);
     app.addHook('onReady', async () => {
       await purge();
     });

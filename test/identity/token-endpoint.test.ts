@@ -140,7 +140,7 @@ for (const kind of STORES) {
 
     test('unsupported grant and missing parameters', async () => {
       assertEntraError(
-        await post(C.tenantId, appForm({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code' })),
+        await post(C.tenantId, appForm({ grant_type: 'urn:example:no-such-grant' })),
         400,
         'unsupported_grant_type',
         70003,
