@@ -153,6 +153,19 @@ for (const kind of STORES) {
       assert.equal(created.statusCode, 201, created.body);
     });
 
+    test('POST authorize (form parameters) works like GET', async () => {
+      const { jar } = await portalCode();
+      const a = portalAuthorize();
+      const res = await t.inject({
+        method: 'POST',
+        url: `/${C.domain}/oauth2/v2.0/authorize`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(jar) },
+        payload: new URL(a.url, 'https://x').search.slice(1),
+      });
+      assert.equal(res.statusCode, 302, res.body);
+      assert.ok(redirectParams(res).code);
+    });
+
     test('a refresh token only with offline_access', async () => {
       const { code, verifier } = await portalCode({ scope: 'openid profile https://graph.microsoft.com/User.Read' });
       const tok = await redeemPortal(code, verifier, { scope: 'openid profile https://graph.microsoft.com/User.Read' });
@@ -564,6 +577,20 @@ for (const kind of STORES) {
         assert.equal(evil.headers.location, undefined);
         assert.match(evil.body, /You signed out/);
       }
+      // id_token_hint names the app whose redirect URIs count (Entra's way, what msal-browser sends).
+      const { code, verifier } = await portalCode();
+      const idToken = ((await redeemPortal(code, verifier)).json() as Json).id_token as string;
+      const hinted = await t.inject({
+        method: 'GET',
+        url: `/${C.tenantId}/oauth2/v2.0/logout?id_token_hint=${idToken}&post_logout_redirect_uri=${encodeURIComponent(PORTAL_REDIRECT)}`,
+      });
+      assert.equal(hinted.statusCode, 302);
+      assert.equal(hinted.headers.location, PORTAL_REDIRECT);
+      const forged = await t.inject({
+        method: 'GET',
+        url: `/${C.tenantId}/oauth2/v2.0/logout?id_token_hint=${idToken.slice(0, -4)}AAAA&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`,
+      });
+      assert.equal(forged.statusCode, 200);
       const notThatApp = await t.inject({
         method: 'GET',
         url: `/${C.tenantId}/oauth2/v2.0/logout?client_id=${C.scheduler.clientId}&post_logout_redirect_uri=${encodeURIComponent(PORTAL_REDIRECT)}`,

@@ -106,5 +106,4 @@ export const signInErrors = {
     new EntraError(400, 'invalid_request', 501491, `Invalid code_challenge_method '${method}'; supported are S256 and plain.`),
   invalidCodeChallenge: () => new EntraError(400, 'invalid_request', 501491, 'Invalid size of Code_Challenge parameter.'),
   invalidPrompt: (prompt: string) => new EntraError(400, 'invalid_request', 90023, `Invalid value '${prompt}' for the prompt parameter.`),
-  accessDenied: () => new EntraError(400, 'access_denied', 65004, 'User declined to consent to access the app.'),
 };
