@@ -5,6 +5,7 @@
  * browser in test/web/interactive-sign-in.test.ts.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { STORES } from '../helpers/stores.js';
@@ -134,6 +135,13 @@ for (const kind of STORES) {
       assert.match(setCookie, /gm_session=[\w-]+; Path=\/; Secure; HttpOnly; SameSite=Lax/);
       assert.ok(jar.gm_session);
 
+      // Only hashes are stored: neither the code nor the session id is in the database in clear.
+      const db = t.testStore.store.db;
+      const codes = await db.selectFrom('authorization_codes').select('code_hash').execute();
+      assert.ok(codes.some((r) => r.code_hash === createHash('sha256').update(code).digest('hex')));
+      const sessions = await db.selectFrom('browser_sessions').select('id_hash').execute();
+      assert.ok(sessions.every((r) => r.id_hash !== jar.gm_session));
+      assert.ok(sessions.some((r) => r.id_hash === createHash('sha256').update(jar.gm_session!).digest('hex')));
       const tok = await redeemPortal(code, verifier);
       assert.equal(tok.statusCode, 200, tok.body);
       const body = tok.json() as Json;
