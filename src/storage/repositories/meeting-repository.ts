@@ -74,7 +74,6 @@ export function meetingToRow(m: Meeting): NewMeetingRow {
     end_date_time: endDateTime,
     expiry_date_time: expiryDateTime,
     resource: JSON.stringify(resource),
-    ical_uid: m.calendarEvent?.iCalUId ?? null,
   };
 }
 
@@ -196,7 +195,8 @@ function compiledInsert(db: Db): (row: NewMeetingRow) => CompiledQuery {
 }
 
 export async function insertMeeting(db: Db, meeting: Meeting, write: Writer = direct(db)): Promise<void> {
-  await write(compiledInsert(db)(meetingToRow(meeting)));
+  // ical_uid (migration 008) marks a calendar-backed meeting; meetingToRow keeps to the first schema's columns.
+  await write(compiledInsert(db)({ ...meetingToRow(meeting), ical_uid: meeting.calendarEvent?.iCalUId ?? null }));
 }
 
 // The reference lookups, built on each call: the request path uses MeetingReads, compiled from the same
