@@ -143,14 +143,9 @@ export interface EventQuery {
   skip: number;
 }
 
-/**
- * A page of a mailbox's events. Every filter and order is on a column, so the (owner_id, start_utc, id)
- * and (owner_id, end_utc, id) indexes serve calendarView, $filter and $orderby; `id` breaks ties so that
- * $skip paging is stable.
- */
-export async function listEvents(db: Db, q: EventQuery): Promise<CalendarEvent[]> {
-  if (q.matchNothing) return [];
-  let query = db.selectFrom('events').selectAll().where('owner_id', '=', q.ownerId);
+/** The rows a query matches, before order and paging: the owner, the calendarView window and $filter. */
+function matching(db: Db, q: EventQuery) {
+  let query = db.selectFrom('events').where('owner_id', '=', q.ownerId);
   if (q.window) {
     const { start, end } = q.window;
     query = query.where((eb) =>
@@ -162,29 +157,30 @@ export async function listEvents(db: Db, q: EventQuery): Promise<CalendarEvent[]
   }
   for (const c of q.conditions) query = query.where(c.column, c.op, c.value);
   if (q.isOnlineMeeting !== undefined) query = query.where('is_online_meeting', '=', q.isOnlineMeeting ? 1 : 0);
+  return query;
+}
+
+/**
+ * A page of a mailbox's events, as one query. Every filter and order is on a column, so the
+ * (owner_id, start_utc, id) and (owner_id, end_utc, id) indexes serve calendarView, $filter and $orderby;
+ * `id` breaks ties so that $skip paging is stable.
+ */
+export function eventsPageQuery(db: Db, q: EventQuery) {
+  let query = matching(db, q).selectAll();
   for (const o of q.orderBy) query = query.orderBy(o.column, o.desc ? 'desc' : 'asc');
-  query = query.orderBy('id', 'asc').limit(q.top).offset(q.skip);
-  return (await query.execute()).map(rowToEvent);
+  return query.orderBy('id', 'asc').limit(q.top).offset(q.skip);
+}
+
+export async function listEvents(db: Db, q: EventQuery): Promise<CalendarEvent[]> {
+  if (q.matchNothing) return [];
+  return (await eventsPageQuery(db, q).execute()).map(rowToEvent);
 }
 
 /** How many events a query matches, for $count=true. */
 export async function countEvents(db: Db, q: EventQuery): Promise<number> {
   if (q.matchNothing) return 0;
-  let query = db
-    .selectFrom('events')
+  const row = await matching(db, q)
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('owner_id', '=', q.ownerId);
-  if (q.window) {
-    const { start, end } = q.window;
-    query = query.where((eb) =>
-      eb.or([
-        eb.and([eb('start_utc', '<', end), eb('end_utc', '>', start)]),
-        eb.and([eb('start_utc', '=', eb.ref('end_utc')), eb('start_utc', '>=', start), eb('start_utc', '<', end)]),
-      ]),
-    );
-  }
-  for (const c of q.conditions) query = query.where(c.column, c.op, c.value);
-  if (q.isOnlineMeeting !== undefined) query = query.where('is_online_meeting', '=', q.isOnlineMeeting ? 1 : 0);
-  const row = await query.executeTakeFirst();
+    .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
