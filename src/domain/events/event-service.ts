@@ -186,6 +186,8 @@ export class EventService {
   /** PATCH …/events/{id} (§4.5, §3.5): the Teams meeting follows time, subject and attendee changes. */
   async update(principal: Principal, path: MailboxPath, eventId: string, body: unknown): Promise<{ owner: UserRow; event: CalendarEvent }> {
     const owner = await this.authorize(principal, path, 'write');
+    // The id is checked before the body, as Exchange resolves the item first (§6).
+    if (decodeOutlookId(eventId).kind !== 'item') throw eventIdMalformed();
     const input = parseEventInput(body);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const current = await this.owned(owner, eventId);
