@@ -132,3 +132,16 @@ export const internalError = (cause?: unknown) => new GraphError(500, 'InternalS
 
 export const serviceUnavailable = (message = 'The service is temporarily unavailable.') =>
   new GraphError(503, 'ServiceUnavailable', message, { headers: { 'retry-after': '1' } });
+
+// --- emulator control API (/_emulator/, README "Emulator control API"); not Graph's, same envelope ----
+export const adminKeyRequired = (given: boolean) =>
+  new GraphError(
+    401,
+    'AdminKeyRequired',
+    given
+      ? 'The admin key is wrong. The emulator control API expects Authorization: Bearer <admin key> (ADMIN_KEY, or the key the server generated into DATA_DIR/admin-key).'
+      : 'The emulator control API expects Authorization: Bearer <admin key> (ADMIN_KEY, or the key the server generated into DATA_DIR/admin-key).',
+    { headers: { 'www-authenticate': 'Bearer realm="graph-meetings emulator"' } },
+  );
+export const invalidStateDocument = (problem: string) =>
+  new GraphError(400, 'InvalidStateDocument', `The state document cannot be imported: ${problem}`);

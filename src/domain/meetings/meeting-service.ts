@@ -5,6 +5,7 @@ import { meetingConstraint, uniqueViolation } from '../../storage/errors.js';
 import * as directory from '../../storage/repositories/directory-repository.js';
 import * as meetings from '../../storage/repositories/meeting-repository.js';
 import type { Database, UserRow } from '../../storage/tables.js';
+import { cryptoRandomness, type Randomness } from '../../util/randomness.js';
 import { authorizeCommunicationsLookup, authorizeMeetingOwner, type MeetingOwnerPath } from '../authorization.js';
 import {
   addMilliseconds,
@@ -38,6 +39,7 @@ import {
   meetingOptionsWebUrl,
   newPasscode,
   newThreadId,
+  meetingNumbers,
   randomMeetingNumbers,
   type MeetingNumberSource,
 } from './meeting-ids.js';
@@ -87,6 +89,8 @@ export interface MeetingServiceDeps {
   origin: () => string;
   clock?: () => number;
   numbers?: MeetingNumberSource;
+  /** Thread ids and passcodes (and the numbers, unless `numbers` is given); reproducible under ID_SEED. */
+  random?: Randomness;
 }
 
 /** Raised inside createMeeting when the createOrGet key already exists (§3.2). */
@@ -101,13 +105,15 @@ export class MeetingService {
   private readonly directory: DirectoryLookups;
   private readonly clock: () => number;
   private readonly numbers: MeetingNumberSource;
+  private readonly random: Randomness;
   private readonly reads: meetings.MeetingReads;
 
   constructor(private readonly deps: MeetingServiceDeps) {
     this.db = deps.db;
     this.directory = deps.directory;
     this.clock = deps.clock ?? Date.now;
-    this.numbers = deps.numbers ?? randomMeetingNumbers;
+    this.random = deps.random ?? cryptoRandomness;
+    this.numbers = deps.numbers ?? (deps.random ? meetingNumbers(deps.random) : randomMeetingNumbers);
     this.reads = new meetings.MeetingReads(deps.db, deps.read);
   }
 
@@ -340,7 +346,7 @@ export class MeetingService {
     await this.checkAttendees(organizer, attendees);
 
     const origin = this.deps.origin();
-    const threadId = newThreadId();
+    const threadId = newThreadId(this.random);
     const conferenceId = this.numbers.conferenceId();
     return {
       id: encodeMeetingId(organizer.id, threadId),
@@ -369,7 +375,7 @@ export class MeetingService {
       joinMeetingIdSettings: {
         isPasscodeRequired,
         joinMeetingId: this.numbers.joinMeetingId(),
-        passcode: isPasscodeRequired ? newPasscode() : null,
+        passcode: isPasscodeRequired ? newPasscode(this.random) : null,
       },
       audioConferencing: {
         conferenceId,
@@ -445,7 +451,7 @@ export class MeetingService {
       next.audioConferencing.dialinUrl = dialinUrl(origin, m.tenantId, next.audioConferencing.conferenceId);
     } else if (constraint === 'vtcId') next.videoTeleconferenceId = this.numbers.videoTeleconferenceId();
     else {
-      next.threadId = newThreadId();
+      next.threadId = newThreadId(this.random);
       next.id = encodeMeetingId(m.organizerId, next.threadId);
       next.joinWebUrl = joinWebUrl(origin, next.threadId, m.tenantId, m.organizerId);
       next.meetingOptionsWebUrl = meetingOptionsWebUrl(origin, next.threadId, m.tenantId, m.organizerId);
