@@ -25,7 +25,7 @@ import { isEmpty } from './storage/repositories/directory-repository.js';
 import { loadAdminKey, type AdminKey } from './emulator/admin-key.js';
 import { loadSeed, parseSeedFile, SeedFileError } from './emulator/seed-file.js';
 import { EmulatorState } from './emulator/state.js';
-import { answerPlainHttp } from './http/plain-http-hint.js';
+import { answerPlainHttp, logTlsRefusals } from './http/plain-http-hint.js';
 import { emulatorRoutes } from './http/routes/emulator.js';
 import { EmulatorClock } from './util/clock.js';
 import { seededRandomness, type Randomness } from './util/randomness.js';
@@ -184,7 +184,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       numbers: deps.numbers,
     });
     app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded, adminKey, state, clock: emulatorClock });
-    if (tls) answerPlainHttp(app.server, origin);
+    if (tls) {
+      answerPlainHttp(app.server, origin);
+      logTlsRefusals(app.server, app.log, tls.caPath);
+    }
 
     // Hooks on every request are callback-style: an async hook costs a promise and a microtask turn each.
     app.addHook('onRequest', (request, reply, done) => {

@@ -5,6 +5,7 @@ import { DirectoryService } from '../domain/directory/directory-service.js';
 import { defaultTenantSettings, type MeetingOptions } from '../domain/directory/tenant-settings.js';
 import { GraphError } from '../domain/errors.js';
 import type { Database } from '../storage/tables.js';
+import { stableUuid } from '../util/randomness.js';
 
 /**
  * SEED_FILE: a declarative JSON fixture of tenants and everything in them, loaded into an empty database
@@ -117,7 +118,7 @@ export async function loadSeed(db: Kysely<Database>, seed: SeedFile, file: strin
   try {
     for (const [ti, t] of seed.tenants.entries()) {
       at = `/tenants/${ti}`;
-      const tenant = await dir.createTenant({ ...(t.id ? { id: t.id } : {}), displayName: t.displayName, domain: t.domain });
+      const tenant = await dir.createTenant({ id: t.id ?? stableUuid('tenant', t.domain), displayName: t.displayName, domain: t.domain });
       const tenantId = (tenant as { id: string }).id;
       for (const [i, u] of (t.users ?? []).entries()) {
         at = `/tenants/${ti}/users/${i}`;
@@ -135,7 +136,8 @@ export async function loadSeed(db: Kysely<Database>, seed: SeedFile, file: strin
         const app = await dir.createApplication({
           tenant: tenantId,
           displayName: a.displayName,
-          ...(a.clientId ? { clientId: a.clientId } : {}),
+          clientId: a.clientId ?? stableUuid('application', t.domain, a.displayName),
+          id: stableUuid('service-principal', a.clientId ?? stableUuid('application', t.domain, a.displayName)),
           ...(first ? { secret: first } : {}),
           allowPublicClient: a.publicClient === true,
         });
@@ -159,7 +161,7 @@ export async function loadSeed(db: Kysely<Database>, seed: SeedFile, file: strin
         await dir.createMeetingTemplate({
           tenant: tenantId,
           displayName: tpl.displayName,
-          ...(tpl.id ? { id: tpl.id } : {}),
+          id: tpl.id ?? stableUuid('template', t.domain, tpl.displayName),
           definition: { values: tpl.values as Partial<MeetingOptions>, locked: (tpl.locked ?? []) as Array<keyof MeetingOptions> },
         });
       }

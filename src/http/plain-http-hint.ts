@@ -34,3 +34,21 @@ export function answerPlainHttp(server: Server, origin: () => string): void {
     socket.on('error', () => socket.destroy());
   });
 }
+
+/**
+ * A client that does not trust the local CA aborts the TLS handshake with an "unknown CA" or "bad
+ * certificate" alert, and reports only a generic error on its side. Say why here, where it can be read.
+ */
+export function logTlsRefusals(server: Server, log: { info(obj: object, msg: string): void }, caPath: string | undefined): void {
+  server.on('tlsClientError', (err: Error & { code?: string }) => {
+    const code = err.code ?? '';
+    if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN/.test(code)) {
+      log.info(
+        { reason: code },
+        `a client refused this server's certificate (it does not trust the CA${caPath ? `: give it ${caPath}, e.g. NODE_EXTRA_CA_CERTS=${caPath}` : ''})`,
+      );
+    } else if (code !== 'ECONNRESET') {
+      log.info({ reason: code || err.message }, 'a TLS handshake failed');
+    }
+  });
+}

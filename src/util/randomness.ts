@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 
 /**
  * Where generated ids, meeting numbers and passcodes come from. By default the operating system's
@@ -46,4 +46,15 @@ export function seededRandomness(seed: number): Randomness {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   };
   return { uuid, int };
+}
+
+/**
+ * A UUID that is always the same for the same parts (SHA-256 based). Seeded objects get these so that they
+ * keep their ids across a reset: a client's cached token names its app's and user's object ids, and must
+ * stay valid after POST /_emulator/reset recreates them.
+ */
+export function stableUuid(...parts: string[]): string {
+  const hex = createHash('sha256').update(`graph-meetings:${parts.join(':').toLowerCase()}`).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
