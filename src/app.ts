@@ -180,8 +180,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       read: store.read,
       directory,
       origin,
-      clock: clock,
+      clock,
       numbers: deps.numbers,
+      random: deps.random,
     });
     app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded, adminKey, state, clock: emulatorClock });
     if (tls) {
@@ -219,7 +220,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       origin,
       importLimitBytes: Math.max(config.bodyLimitBytes, 256 * 1024 * 1024),
     });
-    registerThrottling(app, { config: config.throttling, db: store.db, directory, clock: clock });
+    registerThrottling(app, { config: config.throttling, db: store.db, directory, clock });
     for (const prefix of ['/v1.0', '/beta']) {
       await app.register(graphRoutes, {
         prefix,

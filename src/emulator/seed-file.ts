@@ -127,7 +127,8 @@ export async function loadSeed(db: Kysely<Database>, seed: SeedFile, file: strin
           upn: u.upn,
           displayName: u.displayName,
           password: u.password,
-          ...(u.id ? { id: u.id } : {}),
+          // Ids not given are derived from the names, so that they stay the same after every reset (cached tokens stay valid).
+          id: u.id ?? stableUuid('user', u.upn),
         });
       }
       for (const [i, a] of (t.apps ?? []).entries()) {

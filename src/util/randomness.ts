@@ -54,7 +54,9 @@ export function seededRandomness(seed: number): Randomness {
  * stay valid after POST /_emulator/reset recreates them.
  */
 export function stableUuid(...parts: string[]): string {
-  const hex = createHash('sha256').update(`graph-meetings:${parts.join(':').toLowerCase()}`).digest('hex');
+  const hex = createHash('sha256')
+    .update(`graph-meetings:${parts.join(':').toLowerCase()}`)
+    .digest('hex');
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

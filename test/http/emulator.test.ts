@@ -26,7 +26,10 @@ for (const kind of STORES) {
       t.inject({
         method,
         url,
-        headers: { ...(key !== null ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(key !== null ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
     const createMeeting = async (subject: string, upn: string = C.alice.upn) => {
@@ -127,7 +130,9 @@ for (const kind of STORES) {
       for (const secret of [C.scheduler.secret, C.client.secret, DEMO.password, 'scrypt', 'secret_hash', 'password_hash']) {
         assert.ok(!res.body.includes(secret), secret);
       }
-      const app = (res.json() as Json).tenants[0].applications.find((a: Json) => a.clientId === C.scheduler.clientId) ?? (res.json() as Json).tenants[1].applications.find((a: Json) => a.clientId === C.scheduler.clientId);
+      const app =
+        (res.json() as Json).tenants[0].applications.find((a: Json) => a.clientId === C.scheduler.clientId) ??
+        (res.json() as Json).tenants[1].applications.find((a: Json) => a.clientId === C.scheduler.clientId);
       assert.deepEqual(app.permissions, ['OnlineMeetings.ReadWrite.All']);
       assert.equal(app.secrets[0].hint, C.scheduler.secret.slice(0, 3));
     });
@@ -207,7 +212,13 @@ for (const kind of STORES) {
       const fresh = await graph(t, 'POST', '/v1.0/me/onlineMeetings', await t.userToken(), {});
       assert.equal(fresh.statusCode, 201);
       assert.ok(Math.abs(Date.parse((fresh.json() as Json).creationDateTime) - now) < 60_000);
-      for (const bad of [{}, { advanceSeconds: -1 }, { advanceSeconds: '60' }, { advanceSeconds: 60, extra: 1 }, { advanceSeconds: 1e12 }]) {
+      for (const bad of [
+        {},
+        { advanceSeconds: -1 },
+        { advanceSeconds: '60' },
+        { advanceSeconds: 60, extra: 1 },
+        { advanceSeconds: 1e12 },
+      ]) {
         const res = await admin('POST', '/_emulator/clock', bad);
         assert.equal(res.statusCode, 400, JSON.stringify(bad));
       }
@@ -239,11 +250,14 @@ describe('the admin key', () => {
   });
 
   test('a key under 16 characters refuses to start', async () => {
-    assert.throws(() => loadConfig({ ADMIN_KEY: 'short-key' }, process.cwd()), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /ADMIN_KEY must be at least 16 characters/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ ADMIN_KEY: 'short-key' }, process.cwd()),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /ADMIN_KEY must be at least 16 characters/);
+        return true;
+      },
+    );
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-admin-key-'));
     try {
       fs.writeFileSync(path.join(dataDir, 'admin-key'), 'tooshort\n', { mode: 0o600 });

@@ -106,6 +106,8 @@ export class MeetingService {
   private readonly clock: () => number;
   private readonly numbers: MeetingNumberSource;
   private readonly random: Randomness;
+  /** The time of a change; its sub-millisecond ticks follow the seeded sequence when one is given (ID_SEED). */
+  private readonly now: () => GraphDateTime;
   private readonly reads: meetings.MeetingReads;
 
   constructor(private readonly deps: MeetingServiceDeps) {
@@ -113,6 +115,8 @@ export class MeetingService {
     this.directory = deps.directory;
     this.clock = deps.clock ?? Date.now;
     this.random = deps.random ?? cryptoRandomness;
+    const seeded = deps.random;
+    this.now = () => now(this.clock, seeded ? () => seeded.int(0, 10_000) : undefined);
     this.numbers = deps.numbers ?? (deps.random ? meetingNumbers(deps.random) : randomMeetingNumbers);
     this.reads = new meetings.MeetingReads(deps.db, deps.read);
   }
@@ -215,7 +219,7 @@ export class MeetingService {
   async delete(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<void> {
     const owner = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     const meeting = await this.ownedMeeting(owner, meetingId);
-    if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(now(this.clock)), this.deps.write))) throw meetingNotFound();
+    if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(this.now()), this.deps.write))) throw meetingNotFound();
   }
 
   /** GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7): delegated only. */
@@ -278,7 +282,7 @@ export class MeetingService {
       );
     }
     if (given('startDateTime') && patch.startDateTime !== null) {
-      const { start, end } = resolveTimes(patch, now(this.clock));
+      const { start, end } = resolveTimes(patch, this.now());
       next.startDateTime = formatDateTime(start);
       next.endDateTime = formatDateTime(end);
     }
@@ -297,7 +301,7 @@ export class MeetingService {
     }
     // §0 Expiry: any update pushes the expiry out to 60 days after the later of now and the end.
     const end = parseDateTime(next.endDateTime)!;
-    const updated = now(this.clock);
+    const updated = this.now();
     next.expiryDateTime = formatDateTime(clampToLatest(addMilliseconds(compareDateTime(end, updated) > 0 ? end : updated, EXPIRY_MS)));
     return next;
   }
@@ -318,7 +322,7 @@ export class MeetingService {
     const settings = parseTenantSettings(tenant.settings);
     if (input.isBroadcast === true) throw badRequest('Teams live events cannot be created with this API (isBroadcast must be false).');
 
-    const created = now(this.clock);
+    const created = this.now();
     const { start, end } = resolveTimes(input, created);
 
     let template: MeetingTemplateDefinition | undefined;
