@@ -4,6 +4,7 @@
 // HTTPS client, (2) run a node:test suite that uses GraphMeetingsServer.create(), reset() and stop().
 // Nothing from this checkout's node_modules is visible to the project: it gets only what the tarball declares.
 import { execFileSync, spawn } from 'node:child_process';
+import { setTimeout, clearTimeout } from 'node:timers';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
