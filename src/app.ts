@@ -25,7 +25,7 @@ import { isEmpty } from './storage/repositories/directory-repository.js';
 import { loadAdminKey, type AdminKey } from './emulator/admin-key.js';
 import { loadSeed, parseSeedFile, SeedFileError } from './emulator/seed-file.js';
 import { EmulatorState } from './emulator/state.js';
-import { answerPlainHttp, logTlsRefusals } from './http/plain-http-hint.js';
+import { answerPlainHttp, logIfCertificateRefused, logTlsRefusals } from './http/plain-http-hint.js';
 import { emulatorRoutes } from './http/routes/emulator.js';
 import { EmulatorClock } from './util/clock.js';
 import { seededRandomness, type Randomness } from './util/randomness.js';
@@ -143,7 +143,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       // Slow clients (slowloris) must not hold connections: headers within HEADERS_TIMEOUT_MS, the
       // whole request within 30 s; an idle keep-alive connection is closed after 72 s, as Fastify does.
       requestTimeout: 30_000,
-      clientErrorHandler: answerClientError,
+      clientErrorHandler: (err, socket) => {
+        logIfCertificateRefused(err, app.log, tls?.caPath);
+        answerClientError(err, socket);
+      },
     });
     app.server.headersTimeout = Math.min(config.headersTimeoutMs, 30_000);
     app.server.maxConnections = config.maxConnections;

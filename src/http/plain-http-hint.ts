@@ -39,16 +39,27 @@ export function answerPlainHttp(server: Server, origin: () => string): void {
  * A client that does not trust the local CA aborts the TLS handshake with an "unknown CA" or "bad
  * certificate" alert, and reports only a generic error on its side. Say why here, where it can be read.
  */
-export function logTlsRefusals(server: Server, log: { info(obj: object, msg: string): void }, caPath: string | undefined): void {
+export function logTlsRefusals(server: Server, log: TlsLog, caPath: string | undefined): void {
   server.on('tlsClientError', (err: Error & { code?: string }) => {
-    const code = err.code ?? '';
-    if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN/.test(code)) {
-      log.info(
-        { reason: code },
-        `a client refused this server's certificate (it does not trust the CA${caPath ? `: give it ${caPath}, e.g. NODE_EXTRA_CA_CERTS=${caPath}` : ''})`,
-      );
-    } else if (code !== 'ECONNRESET') {
-      log.info({ reason: code || err.message }, 'a TLS handshake failed');
+    if (!logIfCertificateRefused(err, log, caPath) && err.code !== 'ECONNRESET') {
+      log.info({ reason: err.code ?? err.message }, 'a TLS handshake failed');
     }
   });
+}
+
+type TlsLog = { info(obj: object, msg: string): void };
+
+/**
+ * Logs a client's "I do not trust this certificate" alert; returns whether the error was one. With TLS 1.3
+ * the alert arrives after the server finished its side of the handshake, so it surfaces as a client error
+ * of the HTTP server (app.ts passes those here too) rather than as tlsClientError.
+ */
+export function logIfCertificateRefused(err: Error & { code?: string }, log: TlsLog, caPath: string | undefined): boolean {
+  const code = err.code ?? '';
+  if (!/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN/.test(code)) return false;
+  log.info(
+    { reason: code },
+    `a client refused this server's certificate (it does not trust the CA${caPath ? `: give it ${caPath}, e.g. NODE_EXTRA_CA_CERTS=${caPath}` : ''})`,
+  );
+  return true;
 }
