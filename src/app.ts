@@ -20,6 +20,12 @@ import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
+import { graphCors } from './http/cors.js';
+import { signInRoutes } from './http/routes/sign-in.js';
+import { authorizationCodeGrant } from './identity/grants/authorization-code.js';
+import { DEVICE_CODE_GRANTS, DeviceCodes } from './identity/grants/device-code.js';
+import { AuthorizeService } from './identity/sign-in/authorize-request.js';
+import { BrowserSessions } from './identity/sign-in/browser-sessions.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
 import { isEmpty } from './storage/repositories/directory-repository.js';
 import { loadAdminKey, type AdminKey } from './emulator/admin-key.js';
@@ -30,6 +36,7 @@ import { emulatorRoutes } from './http/routes/emulator.js';
 import { EmulatorClock } from './util/clock.js';
 import { seededRandomness, type Randomness } from './util/randomness.js';
 import pinoPretty from 'pino-pretty';
+import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
 
 export interface AppDeps {
   /** Use this store instead of opening one from the config (tests share one across apps). */
@@ -177,6 +184,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const directory = new DirectoryLookups(store.db);
     const state = new EmulatorState({ db: store.db, seed: async () => void (await seed()), clock });
     state.onChange(() => directory.clear());
+    // Interactive sign-in (issue 12): each grant in its own module, registered on the token endpoint.
+    const deviceCodes = new DeviceCodes(store.db, tokenService, clock);
+    tokenService.registerGrant(['authorization_code'], authorizationCodeGrant(store.db, tokenService, clock));
+    tokenService.registerGrant(DEVICE_CODE_GRANTS, deviceCodes.grant());
     const meetings = new MeetingService({
       db: store.db,
       write: store.write,
@@ -213,7 +224,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
     app.setNotFoundHandler((request, reply) => sendGraphError(apiNotSupported(), request, reply));
 
+    graphCors(app, ['/v1.0', '/beta']);
     await app.register(entraRoutes, { db: store.db, tokens: tokenService, keys, requestOrigin });
+    await app.register(signInRoutes, {
+      db: store.db,
+      authorize: new AuthorizeService(store.db, tokenService, clock),
+      sessions: new BrowserSessions(store.db, clock),
+      deviceCodes,
+      keys,
+      requestOrigin,
+    });
     await app.register(webPages, { db: store.db });
     await app.register(emulatorRoutes, {
       db: store.db,
@@ -233,7 +253,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.
-    const purge = () => meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed'));
+    const purge = () =>
+      Promise.all([
+        meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed')),
+        // Expired codes, device codes and browser sessions (issue 12) are of no use to anyone.
+        purgeExpiredCodes(store.db, new Date(clock()).toISOString()).catch((err: unknown) =>
+          app.log.error({ err }, 'purging expired sign-in codes failed'),
+        ),
+      ]);
     app.addHook('onReady', async () => {
       await purge();
     });
