@@ -29,13 +29,28 @@ import { DEVICE_CODE_GRANTS, DeviceCodes } from './identity/grants/device-code.j
 import { AuthorizeService } from './identity/sign-in/authorize-request.js';
 import { BrowserSessions } from './identity/sign-in/browser-sessions.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
+import { isEmpty } from './storage/repositories/directory-repository.js';
+import { loadAdminKey, type AdminKey } from './emulator/admin-key.js';
+import { loadSeed, parseSeedFile, SeedFileError } from './emulator/seed-file.js';
+import { EmulatorState } from './emulator/state.js';
+import { answerPlainHttp, logIfCertificateRefused, logTlsRefusals } from './http/plain-http-hint.js';
+import { emulatorRoutes } from './http/routes/emulator.js';
+import { EmulatorClock } from './util/clock.js';
+import { seededRandomness, type Randomness } from './util/randomness.js';
+import pinoPretty from 'pino-pretty';
 import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
 
 export interface AppDeps {
   /** Use this store instead of opening one from the config (tests share one across apps). */
   store?: Store;
-  clock?: () => number;
+  /**
+   * The service's time: an EmulatorClock (CLOCK, CLOCK_FROZEN; moved by POST /_emulator/clock), or a plain
+   * function that the app wraps in one. Every time-based rule reads this one clock.
+   */
+  clock?: EmulatorClock | (() => number);
   numbers?: MeetingNumberSource;
+  /** Generated ids, meeting numbers and passcodes (seededRandomness under ID_SEED). */
+  random?: Randomness;
   /** Where log lines go (stdout when absent); tests read them. */
   logStream?: NodeJS.WritableStream;
 }
@@ -51,6 +66,20 @@ export interface GraphMeetings {
   origin(): string;
   /** Whether the demo directory was seeded by this start. */
   readonly seeded: boolean;
+  /** The emulator control API's key (ADMIN_KEY or DATA_DIR/admin-key). */
+  readonly adminKey: AdminKey;
+  /** Reset, export and import of the whole state; areas with in-memory state register onChange listeners. */
+  readonly state: EmulatorState;
+  /** The one clock of the service. */
+  readonly clock: EmulatorClock;
+}
+
+/** The dependencies the configuration asks for: CLOCK / CLOCK_FROZEN and ID_SEED (the entry points call this). */
+export function depsFromConfig(config: Config): Pick<AppDeps, 'clock' | 'random'> {
+  return {
+    ...(config.clockStart !== undefined ? { clock: new EmulatorClock({ start: config.clockStart, frozen: config.clockFrozen }) } : {}),
+    ...(config.idSeed !== undefined ? { random: seededRandomness(config.idSeed) } : {}),
+  };
 }
 
 declare module 'fastify' {
@@ -67,12 +96,25 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const tls = loadTls(config);
+  const adminKey = loadAdminKey(config.adminKey, config.dataDir);
+  // Read and validated before the store opens, so a bad fixture stops the start with its own message.
+  const seedFile = config.seedFile === undefined ? undefined : parseSeedFile(readSeedFile(config.seedFile), config.seedFile);
+  const emulatorClock = deps.clock instanceof EmulatorClock ? deps.clock : new EmulatorClock(deps.clock ? { source: deps.clock } : {});
+  const clock = emulatorClock.now;
   const store =
     deps.store ?? openStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'graph-meetings.sqlite') });
   const ownsStore = deps.store === undefined;
   try {
     await migrateToLatest(store.db);
-    const seeded = config.seedDemoDirectory ? await seedDemoDirectory(store.db) : false;
+    // An empty database gets the demo directory and/or SEED_FILE; a reset empties it and seeds it again.
+    const seed = async () => {
+      let demo = false;
+      if (!(await isEmpty(store.db))) return demo;
+      if (config.seedDemoDirectory) demo = await seedDemoDirectory(store.db);
+      if (seedFile && config.seedFile) await loadSeed(store.db, seedFile, config.seedFile);
+      return demo;
+    };
+    const seeded = await seed();
     const keys = new SigningKeyStore(store.db);
     await keys.init();
 
@@ -87,7 +129,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         // Tokens, secrets and passwords never reach the logs: credentials travel in these headers or in
         // request bodies, and bodies are not logged.
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
-        ...(deps.logStream ? { stream: deps.logStream } : {}),
+        ...(config.logFormat === 'pretty'
+          ? // Synchronous, in this thread: a worker-thread transport would lose the last lines of a crash.
+            { stream: pinoPretty({ sync: true, destination: deps.logStream ?? 1, ...(deps.logStream ? { colorize: false } : {}) }) }
+          : deps.logStream
+            ? { stream: deps.logStream }
+            : {}),
       },
       bodyLimit: config.bodyLimitBytes,
       genReqId: () => randomUUID(),
@@ -105,7 +152,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       // Slow clients (slowloris) must not hold connections: headers within HEADERS_TIMEOUT_MS, the
       // whole request within 30 s; an idle keep-alive connection is closed after 72 s, as Fastify does.
       requestTimeout: 30_000,
-      clientErrorHandler: answerClientError,
+      clientErrorHandler: (err, socket) => {
+        logIfCertificateRefused(err, app.log, tls?.caPath);
+        answerClientError(err, socket);
+      },
     });
     app.server.headersTimeout = Math.min(config.headersTimeoutMs, 30_000);
     app.server.maxConnections = config.maxConnections;
@@ -131,11 +181,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       return origin();
     };
 
-    const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, deps.clock);
-    const tokenService = new TokenService(store.db, tokens, keys);
+    const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, clock);
+    const tokenService = new TokenService(store.db, tokens, keys, clock);
     const directory = new DirectoryLookups(store.db);
+    const state = new EmulatorState({ db: store.db, seed: async () => void (await seed()), clock });
+    state.onChange(() => directory.clear());
     // Interactive sign-in (issue 12): each grant in its own module, registered on the token endpoint.
-    const clock = deps.clock ?? Date.now;
     const deviceCodes = new DeviceCodes(store.db, tokenService, clock);
     tokenService.registerGrant(['authorization_code'], authorizationCodeGrant(store.db, tokenService, clock));
     tokenService.registerGrant(DEVICE_CODE_GRANTS, deviceCodes.grant());
@@ -145,10 +196,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       read: store.read,
       directory,
       origin,
-      clock: deps.clock,
+      clock,
       numbers: deps.numbers,
+      random: deps.random,
     });
-    app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded });
+    app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded, adminKey, state, clock: emulatorClock });
+    if (tls) {
+      answerPlainHttp(app.server, origin);
+      logTlsRefusals(app.server, app.log, tls.caPath);
+    }
 
     // Hooks on every request are callback-style: an async hook costs a promise and a microtask turn each.
     app.addHook('onRequest', (request, reply, done) => {
@@ -181,7 +237,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       requestOrigin,
     });
     await app.register(webPages, { db: store.db });
-    registerThrottling(app, { config: config.throttling, db: store.db, directory, clock: deps.clock });
+    await app.register(emulatorRoutes, {
+      db: store.db,
+      adminKey,
+      state,
+      clock: emulatorClock,
+      origin,
+      importLimitBytes: Math.max(config.bodyLimitBytes, 256 * 1024 * 1024),
+    });
+    registerThrottling(app, { config: config.throttling, db: store.db, directory, clock });
     for (const prefix of ['/v1.0', '/beta']) {
       await app.register(graphRoutes, {
         prefix,
@@ -191,7 +255,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       });
       await app.register(eventRoutes, {
         prefix,
-        events: new EventService({ db: store.db, write: store.write, directory, meetings, clock: deps.clock }),
+        events: new EventService({ db: store.db, write: store.write, directory, meetings, clock }),
         authenticate: (authorization) => authenticate(directory, tokens, authorization),
         origin,
       });
@@ -218,6 +282,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   } catch (err) {
     if (ownsStore) await store.close();
     throw err;
+  }
+}
+
+function readSeedFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SeedFileError(file, [`cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
 }
 

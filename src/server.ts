@@ -2,8 +2,9 @@ import cluster from 'node:cluster';
 import os from 'node:os';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyBaseLogger } from 'fastify';
-import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { buildApp, depsFromConfig, type GraphMeetings } from './app.js';
+import { ConfigError, defaultPublicUrl, loadConfig, type Config } from './config/config.js';
+import { SeedFileError } from './emulator/seed-file.js';
 import { DEMO } from './domain/directory/demo-directory.js';
 
 /**
@@ -12,7 +13,9 @@ import { DEMO } from './domain/directory/demo-directory.js';
  */
 function readConfig(): Config {
   try {
-    return loadConfig(process.env, process.cwd(), os.availableParallelism());
+    const config = loadConfig(process.env, process.cwd(), os.availableParallelism());
+    // LOG_FORMAT unset: lines for a person on a terminal, JSON lines for everything else (files, collectors).
+    return { ...config, logFormat: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json') };
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -23,9 +26,12 @@ function readConfig(): Config {
 }
 
 async function serve(config: Config, announce: boolean): Promise<void> {
-  const app = await buildApp(config);
+  const app = await buildApp(config, depsFromConfig(config));
   await app.listen({ port: config.port, host: config.host });
-  if (announce) banner(config, app.log, app.graphMeetings);
+  if (announce) {
+    banner(config, app.log, app.graphMeetings);
+    ready(config.publicUrl ?? app.graphMeetings.origin(), app.graphMeetings);
+  }
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
@@ -47,10 +53,17 @@ async function serve(config: Config, announce: boolean): Promise<void> {
  * It restarts a worker that dies and forwards SIGTERM/SIGINT so every worker drains its requests.
  */
 async function primary(config: Config): Promise<void> {
-  const prepared = await buildApp(config);
+  const prepared = await buildApp(config, depsFromConfig(config));
   const log = prepared.log;
   banner(config, log, prepared.graphMeetings);
+  const gm = prepared.graphMeetings;
   await prepared.close();
+  let announced = false;
+  cluster.on('listening', (_worker, address) => {
+    if (announced) return;
+    announced = true;
+    ready(config.publicUrl ?? defaultPublicUrl(config, address.port), gm);
+  });
 
   let stopping = false;
   const fork = () => cluster.fork({ GRAPH_MEETINGS_WORKER: '1' });
@@ -76,11 +89,18 @@ async function primary(config: Config): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-function banner(
-  config: Config,
-  log: FastifyBaseLogger,
-  gm: { origin(): string; tls?: { caPath?: string }; store: { kind: string; location: string }; seeded: boolean },
-) {
+/**
+ * One machine-readable line on stdout once the service answers (README "Starting from a script"): the
+ * origin (the chosen port when PORT=0), the CA to trust and where the admin key is. JSON, so that it sits
+ * among JSON log lines without breaking them.
+ */
+function ready(url: string, gm: GraphMeetings) {
+  process.stdout.write(
+    `${JSON.stringify({ graphMeetings: 'ready', url, caFile: gm.tls?.caPath ?? null, adminKeyFile: gm.adminKey.file ?? null })}\n`,
+  );
+}
+
+function banner(config: Config, log: FastifyBaseLogger, gm: GraphMeetings) {
   const origin = config.publicUrl ?? gm.origin();
   log.info(
     { origin, store: gm.store.kind, location: gm.store.location, workers: config.workers },
@@ -90,6 +110,11 @@ function banner(
     log.info(`Clients must trust the local CA: ${gm.tls.caPath}`);
     log.info(`  e.g. NODE_EXTRA_CA_CERTS=${gm.tls.caPath} node your-client.js`);
   }
+  log.info(
+    gm.adminKey.file
+      ? `Emulator control API (/_emulator/): the admin key is in ${gm.adminKey.file}`
+      : 'Emulator control API (/_emulator/): the admin key is ADMIN_KEY',
+  );
   if (config.tls.mode === 'off') {
     log.warn(
       'TLS is OFF: the official Microsoft clients refuse plain HTTP, and tokens travel in clear. Use only behind a TLS-terminating proxy.',
@@ -106,7 +131,22 @@ function banner(
 
 const config = readConfig();
 const run = config.workers > 1 && cluster.isPrimary ? primary(config) : serve(config, config.workers === 1);
-run.catch((err) => {
-  process.stderr.write(`graph-meetings failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
+run.catch((err: unknown) => {
+  process.stderr.write(`${startFailure(err, config)}\n`);
+  process.exit(2);
 });
+
+/** A start failure as one line a person can act on (the stack only at LOG_LEVEL=debug or trace). */
+function startFailure(err: unknown, config: Config): string {
+  const e = err as NodeJS.ErrnoException & { problems?: string[] };
+  if (e.code === 'EADDRINUSE') {
+    return `graph-meetings: port ${config.port} on ${config.host} is already in use (EADDRINUSE); stop what is listening there or set PORT (PORT=0 picks a free port).`;
+  }
+  if (e.code === 'EACCES' && e.syscall === 'listen') {
+    return `graph-meetings: not allowed to listen on port ${config.port} (EACCES); use a port above 1023 or set PORT.`;
+  }
+  if (e.code === 'EADDRNOTAVAIL') return `graph-meetings: HOST ${config.host} is not an address of this machine (EADDRNOTAVAIL).`;
+  if (err instanceof SeedFileError) return `graph-meetings: ${err.message.replace(/\n\s*/g, ' ')}`;
+  const detail = ['debug', 'trace'].includes(config.logLevel) && err instanceof Error ? ` ${err.stack}` : '';
+  return `graph-meetings failed to start: ${err instanceof Error ? err.message : String(err)}${detail}`;
+}

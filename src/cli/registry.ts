@@ -404,6 +404,7 @@ export function overview(prefix: string[] = []): string {
     'in the database the server uses: DATA_DIR or DATABASE_URL, read from the environment like the server does.',
     '',
     'Commands:',
+    ...(prefix.length ? [] : [`  ${'start'.padEnd(width)}  Start the server (graph-meetings start --help)`]),
     ...specs.map((c, i) => `  ${names[i]!.padEnd(width)}  ${c.summary}`),
     '',
     'Global options:',

@@ -32,7 +32,22 @@ export interface Config {
   headersTimeoutMs: number;
   /** Most simultaneous connections per process. */
   maxConnections: number;
+  /** ADMIN_KEY: the bearer key of the emulator control API; undefined = generated into DATA_DIR/admin-key. */
+  adminKey: string | undefined;
+  /** SEED_FILE: a JSON fixture (src/emulator/seed-file.ts) loaded into an empty database. */
+  seedFile: string | undefined;
+  /** CLOCK: where the service's clock starts (epoch ms); undefined = the real time. */
+  clockStart: number | undefined;
+  /** CLOCK_FROZEN: the clock stands still (at CLOCK) until POST /_emulator/clock moves it. */
+  clockFrozen: boolean;
+  /** ID_SEED: generated ids, meeting numbers and passcodes follow a reproducible sequence. */
+  idSeed: number | undefined;
+  /** LOG_FORMAT: 'pretty' (for a person) or 'json' (one object per line); undefined = the entry point decides. */
+  logFormat: 'pretty' | 'json' | undefined;
 }
+
+/** The shortest admin key accepted (ADMIN_KEY): shorter keys can be guessed. */
+export const MIN_ADMIN_KEY_LENGTH = 16;
 
 /**
  * THROTTLE=on turns on the rate limits and the monthly meeting quota (off by default: local use should never
@@ -184,6 +199,36 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     simulate,
   };
 
+  const adminKey = str('ADMIN_KEY');
+  if (adminKey !== undefined && adminKey.length < MIN_ADMIN_KEY_LENGTH) {
+    problems.push(
+      `ADMIN_KEY must be at least ${MIN_ADMIN_KEY_LENGTH} characters (got ${adminKey.length}); leave it unset to have one generated`,
+    );
+  }
+  const seedFileRaw = str('SEED_FILE');
+  const clockRaw = str('CLOCK');
+  let clockStart: number | undefined;
+  if (clockRaw !== undefined) {
+    // An ISO 8601 date-time with a zone (Z or ±hh:mm), so that the start does not depend on the machine's time zone.
+    const ms = Date.parse(clockRaw);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(clockRaw) || Number.isNaN(ms)) {
+      problems.push(`CLOCK must be an ISO 8601 date-time with a zone, such as 2030-01-01T09:00:00Z (got '${clockRaw}')`);
+    } else clockStart = ms;
+  }
+  const clockFrozen = bool('CLOCK_FROZEN', false);
+  if (clockFrozen && clockStart === undefined) problems.push('CLOCK_FROZEN needs CLOCK (the date-time the clock stands at)');
+  const idSeedRaw = str('ID_SEED');
+  let idSeed: number | undefined;
+  if (idSeedRaw !== undefined) {
+    if (!/^\d{1,10}$/.test(idSeedRaw) || Number(idSeedRaw) > 4_294_967_295) {
+      problems.push(`ID_SEED must be a whole number from 0 to 4294967295 (got '${idSeedRaw}')`);
+    } else idSeed = Number(idSeedRaw);
+  }
+  const logFormatRaw = str('LOG_FORMAT')?.toLowerCase();
+  if (logFormatRaw !== undefined && logFormatRaw !== 'pretty' && logFormatRaw !== 'json') {
+    problems.push(`LOG_FORMAT must be pretty or json (got '${logFormatRaw}')`);
+  }
+
   const config: Config = {
     port,
     host,
@@ -199,6 +244,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnections: int('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     throttling,
+    adminKey,
+    seedFile: seedFileRaw === undefined ? undefined : path.resolve(cwd, seedFileRaw),
+    clockStart,
+    clockFrozen,
+    idSeed,
+    logFormat: logFormatRaw === 'pretty' || logFormatRaw === 'json' ? logFormatRaw : undefined,
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -89,9 +89,9 @@ export function fromDate(d: Date, ticks = 0): GraphDateTime {
 }
 
 /** Now, with sub-millisecond ticks from the high-resolution clock so that creationDateTime looks like Graph's. */
-export function now(clock: () => number = Date.now): GraphDateTime {
-  const ticks = Math.floor((performance.now() % 1) * 10_000) % 10_000;
-  return { ms: clock(), ticks };
+/** `ticks`: the sub-millisecond part (0–9999); drawn from the seeded sequence under ID_SEED so snapshots repeat. */
+export function now(clock: () => number = Date.now, ticks?: () => number): GraphDateTime {
+  return { ms: clock(), ticks: ticks ? ticks() : Math.floor((performance.now() % 1) * 10_000) % 10_000 };
 }
 
 function truncate(s: string) {

@@ -187,3 +187,16 @@ export const invalidFilterClause = (detail: string) => new GraphError(400, 'BadR
 /** §3.6, §4.7 cancel: only the organizer can cancel. */
 export const cancelNeedsOrganizer = () =>
   new GraphError(400, 'ErrorInvalidRequest', "Your request can't be completed. You need to be an organizer to cancel a meeting.");
+
+// --- emulator control API (/_emulator/, README "Emulator control API"); not Graph's, same envelope ----
+export const adminKeyRequired = (given: boolean) =>
+  new GraphError(
+    401,
+    'AdminKeyRequired',
+    given
+      ? 'The admin key is wrong. The emulator control API expects Authorization: Bearer <admin key> (ADMIN_KEY, or the key the server generated into DATA_DIR/admin-key).'
+      : 'The emulator control API expects Authorization: Bearer <admin key> (ADMIN_KEY, or the key the server generated into DATA_DIR/admin-key).',
+    { headers: { 'www-authenticate': 'Bearer realm="graph-meetings emulator"' } },
+  );
+export const invalidStateDocument = (problem: string) =>
+  new GraphError(400, 'InvalidStateDocument', `The state document cannot be imported: ${problem}`);

@@ -119,6 +119,10 @@ export function sendGraphError(err: unknown, request: FastifyRequest, reply: Fas
   if (graphError.status === 413) graphError = payloadTooLarge(request.routeOptions?.bodyLimit ?? 0);
   if (graphError.status >= 500) {
     request.log.error({ err: graphError.cause ?? err }, 'request failed');
+  } else if (graphError.status === 401) {
+    // A refused token, with the reason a client's author needs (which check or claim failed); never the token.
+    const reason = graphError.detail ?? graphError.message;
+    request.log.info({ code: graphError.code, reason, url: request.url.split('?')[0] }, `refused the access token: ${reason}`);
   } else {
     request.log.info({ code: graphError.code, detail: graphError.detail }, graphError.message);
   }

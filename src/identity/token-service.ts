@@ -62,6 +62,8 @@ export class TokenService {
     private readonly db: Kysely<Database>,
     private readonly tokens: AccessTokens,
     private readonly keys: SigningKeyStore,
+    /** The service's clock (src/util/clock.ts), for the id_token's iat/exp. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** `issuer` is the OIDC issuer of the origin the client used (client-compat §1.5), for the id_token. */
@@ -262,7 +264,7 @@ export class TokenService {
       clientAuth,
       cae: (claimsParam ?? '').includes('cp1'),
     });
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.clock() / 1000);
     const key = this.keys.active;
     const id_token = await new SignJWT({
       oid: user.id,

@@ -88,8 +88,13 @@ export class SqliteCheckpointer {
       this.#worker.on('message', (m) => m === 'stopped' && resolve());
       this.#worker.once('exit', () => resolve());
     });
+    // Held while stopping: with the thread and the timer unreferenced, a script whose last step is
+    // `await store.close()` would see its event loop empty out and exit before the close settles.
+    this.#worker.ref();
     this.#worker.postMessage('stop');
-    await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
     await this.#worker.terminate();
   }
 }

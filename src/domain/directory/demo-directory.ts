@@ -1,3 +1,4 @@
+import { stableUuid } from '../../util/randomness.js';
 import type { Kysely } from 'kysely';
 import { isEmpty } from '../../storage/repositories/directory-repository.js';
 import type { Database } from '../../storage/tables.js';
@@ -76,6 +77,8 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
   await dir.createApplication({
     tenant: c.tenantId,
     clientId: c.scheduler.clientId,
+    // A fixed object id, so that tokens cached by clients stay valid across POST /_emulator/reset.
+    id: stableUuid('service-principal', c.scheduler.clientId),
     displayName: c.scheduler.displayName,
     secret: c.scheduler.secret,
   });
@@ -94,6 +97,8 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
   await dir.createApplication({
     tenant: c.tenantId,
     clientId: c.client.clientId,
+    // A fixed object id, so that tokens cached by clients stay valid across POST /_emulator/reset.
+    id: stableUuid('service-principal', c.client.clientId),
     displayName: c.client.displayName,
     secret: c.client.secret,
     allowPublicClient: true,
@@ -128,6 +133,8 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
   await dir.createApplication({
     tenant: f.tenantId,
     clientId: f.scheduler.clientId,
+    // A fixed object id, so that tokens cached by clients stay valid across POST /_emulator/reset.
+    id: stableUuid('service-principal', f.scheduler.clientId),
     displayName: f.scheduler.displayName,
     secret: f.scheduler.secret,
   });

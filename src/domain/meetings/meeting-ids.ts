@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { cryptoRandomness, type Randomness } from '../../util/randomness.js';
 import { invalidMeetingId, meetingIdCorrupted } from '../errors.js';
 
 /**
@@ -10,8 +10,8 @@ import { invalidMeetingId, meetingIdCorrupted } from '../errors.js';
 const THREAD = /^19:meeting_[A-Za-z0-9+/=]{8,200}@thread\.v2$/;
 const DECODED = /^1\*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\*0\*\*(19:meeting_[A-Za-z0-9+/=]{8,200}@thread\.v2)$/;
 
-export function newThreadId(): string {
-  return `19:meeting_${Buffer.from(randomUUID()).toString('base64')}@thread.v2`;
+export function newThreadId(random: Randomness = cryptoRandomness): string {
+  return `19:meeting_${Buffer.from(random.uuid()).toString('base64')}@thread.v2`;
 }
 
 export function encodeMeetingId(organizerId: string, threadId: string): string {
@@ -66,17 +66,17 @@ export function threadFromJoinUrl(value: string): string | undefined {
 }
 
 /** A random number of `length` digits with no leading zero. */
-export function randomDigits(length: number): string {
-  let s = String(randomInt(1, 10));
-  while (s.length < length) s += String(randomInt(0, 10));
+export function randomDigits(length: number, random: Randomness = cryptoRandomness): string {
+  let s = String(random.int(1, 10));
+  while (s.length < length) s += String(random.int(0, 10));
   return s;
 }
 
 const PASSCODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 /** Teams-style passcode: six characters without look-alikes (0/O, 1/l/I). */
-export function newPasscode(): string {
+export function newPasscode(random: Randomness = cryptoRandomness): string {
   let s = '';
-  for (let i = 0; i < 6; i++) s += PASSCODE_ALPHABET[randomInt(0, PASSCODE_ALPHABET.length)];
+  for (let i = 0; i < 6; i++) s += PASSCODE_ALPHABET[random.int(0, PASSCODE_ALPHABET.length)];
   return s;
 }
 
@@ -87,9 +87,14 @@ export interface MeetingNumberSource {
   videoTeleconferenceId(): string;
 }
 
-export const randomMeetingNumbers: MeetingNumberSource = {
-  // Teams' current meeting ids are 12 digits (earlier ones 10); a collision is retried, never surfaced.
-  joinMeetingId: () => randomDigits(12),
-  conferenceId: () => randomDigits(9),
-  videoTeleconferenceId: () => randomDigits(10),
-};
+/** Meeting numbers drawn from `random` (reproducible under ID_SEED). */
+export function meetingNumbers(random: Randomness = cryptoRandomness): MeetingNumberSource {
+  return {
+    // Teams' current meeting ids are 12 digits (earlier ones 10); a collision is retried, never surfaced.
+    joinMeetingId: () => randomDigits(12, random),
+    conferenceId: () => randomDigits(9, random),
+    videoTeleconferenceId: () => randomDigits(10, random),
+  };
+}
+
+export const randomMeetingNumbers: MeetingNumberSource = meetingNumbers();

@@ -5,6 +5,7 @@ import { meetingConstraint, uniqueViolation } from '../../storage/errors.js';
 import * as directory from '../../storage/repositories/directory-repository.js';
 import * as meetings from '../../storage/repositories/meeting-repository.js';
 import type { Database, UserRow } from '../../storage/tables.js';
+import { cryptoRandomness, type Randomness } from '../../util/randomness.js';
 import { authorizeCommunicationsLookup, authorizeMeetingOwner, type MeetingOwnerPath } from '../authorization.js';
 import {
   addMilliseconds,
@@ -38,6 +39,7 @@ import {
   meetingOptionsWebUrl,
   newPasscode,
   newThreadId,
+  meetingNumbers,
   randomMeetingNumbers,
   type MeetingNumberSource,
 } from './meeting-ids.js';
@@ -87,6 +89,8 @@ export interface MeetingServiceDeps {
   origin: () => string;
   clock?: () => number;
   numbers?: MeetingNumberSource;
+  /** Thread ids and passcodes (and the numbers, unless `numbers` is given); reproducible under ID_SEED. */
+  random?: Randomness;
 }
 
 /** What an Outlook event passes on to its Teams meeting (graph-events-spec.md §3.5). */
@@ -125,13 +129,19 @@ export class MeetingService {
   private readonly directory: DirectoryLookups;
   private readonly clock: () => number;
   private readonly numbers: MeetingNumberSource;
+  private readonly random: Randomness;
+  /** The time of a change; its sub-millisecond ticks follow the seeded sequence when one is given (ID_SEED). */
+  private readonly now: () => GraphDateTime;
   private readonly reads: meetings.MeetingReads;
 
   constructor(private readonly deps: MeetingServiceDeps) {
     this.db = deps.db;
     this.directory = deps.directory;
     this.clock = deps.clock ?? Date.now;
-    this.numbers = deps.numbers ?? randomMeetingNumbers;
+    this.random = deps.random ?? cryptoRandomness;
+    const seeded = deps.random;
+    this.now = () => now(this.clock, seeded ? () => seeded.int(0, 10_000) : undefined);
+    this.numbers = deps.numbers ?? (deps.random ? meetingNumbers(deps.random) : randomMeetingNumbers);
     this.reads = new meetings.MeetingReads(deps.db, deps.read);
   }
 
@@ -233,7 +243,7 @@ export class MeetingService {
   async delete(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<void> {
     const owner = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     const meeting = await this.ownedMeeting(owner, meetingId);
-    if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(now(this.clock)), this.deps.write))) throw meetingNotFound();
+    if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(this.now()), this.deps.write))) throw meetingNotFound();
   }
 
   /** GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7): delegated only. */
@@ -351,7 +361,7 @@ export class MeetingService {
       );
     }
     if (given('startDateTime') && patch.startDateTime !== null) {
-      const { start, end } = resolveTimes(patch, now(this.clock));
+      const { start, end } = resolveTimes(patch, this.now());
       next.startDateTime = formatDateTime(start);
       next.endDateTime = formatDateTime(end);
     }
@@ -370,7 +380,7 @@ export class MeetingService {
     }
     // §0 Expiry: any update pushes the expiry out to 60 days after the later of now and the end.
     const end = parseDateTime(next.endDateTime)!;
-    const updated = now(this.clock);
+    const updated = this.now();
     next.expiryDateTime = formatDateTime(clampToLatest(addMilliseconds(compareDateTime(end, updated) > 0 ? end : updated, EXPIRY_MS)));
     return next;
   }
@@ -391,7 +401,7 @@ export class MeetingService {
     const settings = parseTenantSettings(tenant.settings);
     if (input.isBroadcast === true) throw badRequest('Teams live events cannot be created with this API (isBroadcast must be false).');
 
-    const created = now(this.clock);
+    const created = this.now();
     const { start, end } = resolveTimes(input, created);
 
     let template: MeetingTemplateDefinition | undefined;
@@ -419,7 +429,7 @@ export class MeetingService {
     await this.checkAttendees(organizer, attendees);
 
     const origin = this.deps.origin();
-    const threadId = newThreadId();
+    const threadId = newThreadId(this.random);
     const conferenceId = this.numbers.conferenceId();
     return {
       id: encodeMeetingId(organizer.id, threadId),
@@ -448,7 +458,7 @@ export class MeetingService {
       joinMeetingIdSettings: {
         isPasscodeRequired,
         joinMeetingId: this.numbers.joinMeetingId(),
-        passcode: isPasscodeRequired ? newPasscode() : null,
+        passcode: isPasscodeRequired ? newPasscode(this.random) : null,
       },
       audioConferencing: {
         conferenceId,
@@ -524,7 +534,7 @@ export class MeetingService {
       next.audioConferencing.dialinUrl = dialinUrl(origin, m.tenantId, next.audioConferencing.conferenceId);
     } else if (constraint === 'vtcId') next.videoTeleconferenceId = this.numbers.videoTeleconferenceId();
     else {
-      next.threadId = newThreadId();
+      next.threadId = newThreadId(this.random);
       next.id = encodeMeetingId(m.organizerId, next.threadId);
       next.joinWebUrl = joinWebUrl(origin, next.threadId, m.tenantId, m.organizerId);
       next.meetingOptionsWebUrl = meetingOptionsWebUrl(origin, next.threadId, m.tenantId, m.organizerId);

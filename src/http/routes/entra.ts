@@ -36,6 +36,12 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
   app.setErrorHandler((err, request, reply) => {
     const e = err instanceof EntraError ? err : toEntraError(err);
     if (e.status >= 500) request.log.error({ err }, 'token endpoint failed');
+    // A refused sign-in, with Entra's AADSTS code and reason (never the secret, password or token sent).
+    else
+      request.log.info(
+        { aadsts: e.aadsts, error: e.error, reason: e.description },
+        `refused the sign-in: AADSTS${e.aadsts} ${e.description}`,
+      );
     return reply
       .code(e.status)
       .header('cache-control', 'no-store')

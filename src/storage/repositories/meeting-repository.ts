@@ -277,3 +277,15 @@ export async function purgeTombstones(db: Db, cutoff: string): Promise<number> {
   const res = await db.deleteFrom('meetings').where('deleted_at', '<', cutoff).executeTakeFirst();
   return Number(res.numDeletedRows);
 }
+
+/** Live meetings, newest first, optionally of one tenant and/or organizer (GET /_emulator/meetings). */
+export async function listMeetings(
+  db: Db,
+  filter: { tenantId?: string | undefined; organizerId?: string | undefined; limit: number },
+): Promise<Meeting[]> {
+  let q = live(db);
+  if (filter.tenantId !== undefined) q = q.where('tenant_id', '=', filter.tenantId);
+  if (filter.organizerId !== undefined) q = q.where('organizer_id', '=', filter.organizerId);
+  const rows = await q.orderBy('creation_date_time', 'desc').orderBy('id').limit(filter.limit).execute();
+  return rows.map(rowToMeeting);
+}

@@ -1,0 +1,167 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { adminKeyRequired, badRequest } from '../../domain/errors.js';
+import type { AdminKey } from '../../emulator/admin-key.js';
+import type { EmulatorState } from '../../emulator/state.js';
+import * as directory from '../../storage/repositories/directory-repository.js';
+import { listMeetings } from '../../storage/repositories/meeting-repository.js';
+import type { Database } from '../../storage/tables.js';
+import type { EmulatorClock } from '../../util/clock.js';
+import { INSPECTOR_CSS, INSPECTOR_HEADERS, INSPECTOR_JS, inspectorPage } from '../../web/inspector.js';
+import { onlineMeetingJson } from '../online-meeting-view.js';
+
+export interface EmulatorRoutesOptions {
+  db: Kysely<Database>;
+  adminKey: AdminKey;
+  state: EmulatorState;
+  clock: EmulatorClock;
+  origin: () => string;
+  /** Largest accepted import document, in bytes. */
+  importLimitBytes: number;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The emulator control API (README "Emulator control API"): what a test suite needs around the emulated
+ * services, under /_emulator/, outside Graph's and Entra's paths. /_emulator/health and the inspector's
+ * static files are open; everything else needs `Authorization: Bearer <admin key>`. Errors use the same
+ * envelope as Graph's (src/http/errors.ts), with the control API's own codes (src/domain/errors.ts).
+ */
+export async function emulatorRoutes(app: FastifyInstance, opts: EmulatorRoutesOptions): Promise<void> {
+  const open = new Set(['/_emulator/health', '/_emulator/', '/_emulator', '/_emulator/inspector.js', '/_emulator/inspector.css']);
+  app.addHook('onRequest', (request, _reply, done) => {
+    const path = request.url.split('?')[0]!.toLowerCase();
+    if (open.has(path)) return done();
+    const header = request.headers.authorization;
+    const m = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header.trim()) : null;
+    if (!m || !opts.adminKey.matches(m[1]!)) {
+      request.log.info({ reason: header ? 'wrong admin key' : 'no Authorization header' }, 'refused a control API request');
+      return done(adminKeyRequired(header !== undefined));
+    }
+    done();
+  });
+
+  app.get('/_emulator/health', async () => ({ status: 'ok' }));
+
+  app.get('/_emulator/', async (_request, reply) => reply.headers(INSPECTOR_HEADERS).send(inspectorPage()));
+  app.get('/_emulator/inspector.js', async (_request, reply) =>
+    reply.headers({ ...INSPECTOR_HEADERS, 'content-type': 'text/javascript; charset=utf-8' }).send(INSPECTOR_JS),
+  );
+  app.get('/_emulator/inspector.css', async (_request, reply) =>
+    reply.headers({ ...INSPECTOR_HEADERS, 'content-type': 'text/css; charset=utf-8' }).send(INSPECTOR_CSS),
+  );
+
+  app.post('/_emulator/reset', async (_request, reply) => {
+    await opts.state.reset();
+    return reply.code(204).send();
+  });
+
+  app.get('/_emulator/export', async (_request, reply) => {
+    const doc = await opts.state.export();
+    return reply.header('content-disposition', 'attachment; filename="graph-meetings-state.json"').send(doc);
+  });
+
+  app.post('/_emulator/import', { bodyLimit: opts.importLimitBytes }, async (request) => {
+    if (request.body === undefined) throw badRequest('Send the JSON document from GET /_emulator/export as the body.');
+    return { imported: (await opts.state.import(request.body)).tables };
+  });
+
+  app.get('/_emulator/clock', async () => ({ now: new Date(opts.clock.now()).toISOString(), frozen: opts.clock.frozen }));
+  app.post('/_emulator/clock', async (request) => {
+    const body = request.body as { advanceSeconds?: unknown } | undefined;
+    const n = body?.advanceSeconds;
+    if (typeof body !== 'object' || body === null || Object.keys(body).some((k) => k !== 'advanceSeconds')) {
+      throw badRequest('The body must be {"advanceSeconds": n}.');
+    }
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 100 * 365 * 86400) {
+      throw badRequest("'advanceSeconds' must be a number of seconds from 0 to 3153600000 (the clock only moves forward).");
+    }
+    opts.clock.advance(n);
+    return { now: new Date(opts.clock.now()).toISOString(), frozen: opts.clock.frozen };
+  });
+
+  app.get('/_emulator/meetings', async (request: FastifyRequest<{ Querystring: Record<string, string | string[] | undefined> }>) => {
+    const q = request.query;
+    const one = (name: string) => {
+      const v = q[name];
+      if (Array.isArray(v)) throw badRequest(`Give '${name}' once.`);
+      if (v !== undefined && (v.length === 0 || v.length > 256)) throw badRequest(`'${name}' must be 1 to 256 characters.`);
+      return v;
+    };
+    for (const k of Object.keys(q))
+      if (!['tenant', 'organizer', 'top'].includes(k)) throw badRequest(`Unknown query parameter '${k}' (tenant, organizer, top).`);
+    const tenantParam = one('tenant');
+    const organizerParam = one('organizer');
+    const topParam = one('top');
+    const top = topParam === undefined ? 1000 : Number(topParam);
+    if (!/^\d{1,5}$/.test(topParam ?? '1') || top < 1 || top > 10_000) throw badRequest("'top' must be a whole number from 1 to 10000.");
+    let tenantId: string | undefined;
+    if (tenantParam !== undefined) {
+      const tenant = await directory.findTenant(opts.db, tenantParam);
+      if (!tenant) return { value: [] };
+      tenantId = tenant.id;
+    }
+    let organizerId: string | undefined;
+    if (organizerParam !== undefined) {
+      if (GUID.test(organizerParam)) organizerId = organizerParam.toLowerCase();
+      else {
+        const user = await directory.findUserByUpn(opts.db, organizerParam);
+        if (!user) return { value: [] };
+        organizerId = user.id;
+      }
+    }
+    const found = await listMeetings(opts.db, { tenantId, organizerId, limit: top });
+    const serviceRoot = `${opts.origin()}/v1.0`;
+    return {
+      value: found.map((m) => ({
+        tenantId: m.tenantId,
+        organizerId: m.organizerId,
+        meeting: onlineMeetingJson(m, { serviceRoot, language: 'en-US', includeUnknownEnumMembers: true }),
+      })),
+    };
+  });
+
+  /** The directory as the inspector shows it: never a secret or a password hash (secret ids and hints only). */
+  app.get('/_emulator/directory', async () => {
+    const tenants = await directory.listTenants(opts.db);
+    return {
+      tenants: await Promise.all(
+        tenants.map(async (t) => {
+          const apps = await directory.listApplications(opts.db, t.id);
+          return {
+            id: t.id,
+            displayName: t.display_name,
+            domains: t.domains,
+            users: (await directory.listUsers(opts.db, t.id)).map((u) => ({
+              id: u.id,
+              userPrincipalName: u.upn,
+              displayName: u.display_name,
+            })),
+            applications: await Promise.all(
+              apps.map(async (a) => ({
+                id: a.id,
+                clientId: a.client_id,
+                displayName: a.display_name,
+                publicClient: a.allow_public_client === 1,
+                permissions: await directory.applicationPermissions(opts.db, a.id),
+                consentedScopes: await directory.delegatedConsents(opts.db, a.id),
+                secrets: (await directory.listSecrets(opts.db, a.id)).map((s) => ({
+                  id: s.id,
+                  hint: s.hint,
+                  createdDateTime: s.created_at,
+                })),
+              })),
+            ),
+            policies: (await directory.listAccessPolicies(opts.db, t.id)).map((p) => ({
+              name: p.name,
+              description: p.description,
+              appIds: p.appIds,
+              grantedTo: p.grantedTo,
+            })),
+          };
+        }),
+      ),
+    };
+  });
+}
