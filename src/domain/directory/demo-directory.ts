@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { isEmpty } from '../../storage/repositories/directory-repository.js';
 import type { Database } from '../../storage/tables.js';
 import { GraphError } from '../errors.js';
+import { AppCredentialsService } from './app-credentials-service.js';
 import { DirectoryService } from './directory-service.js';
 import type { MeetingTemplateDefinition } from './tenant-settings.js';
 
@@ -20,6 +21,13 @@ export const DEMO = {
     carol: { id: '1abdbcdc-63ba-45e2-8392-c3f81e1d291c', upn: 'carol@contoso.test', displayName: 'Carol Chen' },
     scheduler: { clientId: '30a2fcea-f295-468c-abe2-b48159ee8486', secret: 'scheduler-demo-secret', displayName: 'Meeting Scheduler' },
     client: { clientId: '358b1947-f5d9-4301-8ae7-ba77a3a74041', secret: 'client-demo-secret', displayName: 'Meeting Client' },
+    /** A middle-tier API (issue #13): exposes access_as_user, which Meeting Client may ask for; exchanges it on-behalf-of. */
+    api: {
+      clientId: 'c8a1f0d2-5b6e-4f3a-9d7c-2e4b6a8c0f13',
+      secret: 'meetings-api-demo-secret',
+      displayName: 'Meetings API',
+      scope: 'access_as_user',
+    },
     templateId: '05b9ed5f-2ac3-4470-aae9-f4a0c30b1a4b',
   },
   fabrikam: {
@@ -84,6 +92,13 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
     allowPublicClient: true,
   });
   await dir.consentDelegated(c.client.clientId, ['OnlineMeetings.ReadWrite', 'OnlineMeetings.Read', 'User.Read']);
+  // Issue #13: Meeting Client serves /common and /organizations too, and may call the demo middle-tier API.
+  const credentials = new AppCredentialsService(db);
+  await credentials.setSignInAudience(c.client.clientId, 'AzureADMultipleOrgs');
+  await dir.createApplication({ tenant: c.tenantId, clientId: c.api.clientId, displayName: c.api.displayName, secret: c.api.secret });
+  await dir.consentDelegated(c.api.clientId, ['OnlineMeetings.ReadWrite', 'User.Read']);
+  await credentials.exposeScope(c.api.clientId, c.api.scope);
+  await credentials.consentApi(c.client.clientId, c.api.clientId, [c.api.scope]);
   await dir.createMeetingTemplate({
     tenant: c.tenantId,
     id: c.templateId,
