@@ -47,13 +47,10 @@ const handlers: Record<string, (a: Args) => Promise<unknown>> = {
 
   /** README "On-behalf-of": @azure/identity in the middle-tier API. */
   async identityObo({ origin, tenantId, clientId, clientSecret, userAssertionToken, scopes }: Args) {
-    const credential = new OnBehalfOfCredential({
-      tenantId,
-      clientId,
-      clientSecret,
-      userAssertionToken,
-      authorityHost: origin,
-    });
+    // disableInstanceDiscovery is missing from OnBehalfOfCredential's option typings, but it is passed on to
+    // MSAL like every option; without it MSAL asks login.microsoftonline.com about the emulator's host.
+    const options = { tenantId, clientId, clientSecret, userAssertionToken, authorityHost: origin, disableInstanceDiscovery: true };
+    const credential = new OnBehalfOfCredential(options);
     const token = await credential.getToken(scopes ?? [GRAPH_DEFAULT]);
     return token.token;
   },
