@@ -237,7 +237,12 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       clientId,
       scopes(true, 'Delegated scopes, e.g. OnlineMeetings.ReadWrite,User.Read (of Graph, or of --api)'),
-      { name: 'api', type: 'string', value: '<guid|api://guid>', description: "Consent to this app's exposed scopes instead of Graph's (see app expose)" },
+      {
+        name: 'api',
+        type: 'string',
+        value: '<guid|api://guid>',
+        description: "Consent to this app's exposed scopes instead of Graph's (see app expose)",
+      },
     ],
     run: async (ctx, a) => {
       const api = a.opt('api');
@@ -263,7 +268,10 @@ export const COMMANDS: CommandSpec[] = [
     details:
       'Like "Certificates & secrets > Certificates > Upload certificate". Only the public certificate is stored. ' +
       'The app then authenticates with a client assertion signed by the private key (RS256 or PS256, header x5t or x5t#S256).',
-    options: [clientId, { name: 'cert-file', type: 'string', value: '<pem>', description: 'PEM file with the public certificate', required: true }],
+    options: [
+      clientId,
+      { name: 'cert-file', type: 'string', value: '<pem>', description: 'PEM file with the public certificate', required: true },
+    ],
     run: async (ctx, a) => (await loadCredentials()).appCertificateAdd(ctx, { clientId: a.get('client-id'), certFile: a.get('cert-file') }),
     render: (r) => r.thumbprint,
   }),
@@ -282,7 +290,10 @@ export const COMMANDS: CommandSpec[] = [
   command({
     words: ['app', 'certificate', 'remove'],
     summary: 'Remove a certificate (by SHA-1 or SHA-256 thumbprint, or key id)',
-    options: [clientId, { name: 'thumbprint', type: 'string', value: '<hex|key id>', description: 'The certificate to remove', required: true }],
+    options: [
+      clientId,
+      { name: 'thumbprint', type: 'string', value: '<hex|key id>', description: 'The certificate to remove', required: true },
+    ],
     run: async (ctx, a) =>
       (await loadCredentials()).appCertificateRemove(ctx, { clientId: a.get('client-id'), thumbprint: a.get('thumbprint') }),
     render: (r) => `Removed certificate ${r.removed.thumbprint} of ${r.clientId}.`,

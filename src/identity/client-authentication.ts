@@ -97,9 +97,15 @@ async function verifyClientAssertion(
   } catch {
     throw entra.malformedAssertion();
   }
-  if (typeof header.alg !== 'string' || !ASSERTION_ALGORITHMS.includes(header.alg)) throw entra.unsupportedAssertionAlgorithm(String(header.alg));
+  if (typeof header.alg !== 'string' || !ASSERTION_ALGORITHMS.includes(header.alg))
+    throw entra.unsupportedAssertionAlgorithm(String(header.alg));
   const id = app.client_id.toLowerCase();
-  if (typeof claims.iss !== 'string' || typeof claims.sub !== 'string' || claims.iss.toLowerCase() !== id || claims.sub.toLowerCase() !== id) {
+  if (
+    typeof claims.iss !== 'string' ||
+    typeof claims.sub !== 'string' ||
+    claims.iss.toLowerCase() !== id ||
+    claims.sub.toLowerCase() !== id
+  ) {
     throw entra.assertionClientMismatch();
   }
 
@@ -109,7 +115,8 @@ async function verifyClientAssertion(
   const cert = await creds.findCertificate(db, app.id, sha256 ? { sha256 } : { sha1 });
   if (!cert) throw entra.assertionKeyNotFound(app.client_id, sha1 ?? sha256);
   const now = clock();
-  if (Date.parse(cert.not_after) < now || Date.parse(cert.not_before) > now) throw entra.assertionKeyExpired(app.client_id, cert.thumbprint);
+  if (Date.parse(cert.not_after) < now || Date.parse(cert.not_before) > now)
+    throw entra.assertionKeyExpired(app.client_id, cert.thumbprint);
 
   try {
     await compactVerify(assertion, new X509Certificate(cert.certificate).publicKey, { algorithms: ASSERTION_ALGORITHMS });

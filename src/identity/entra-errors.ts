@@ -123,7 +123,12 @@ export const entra = {
     ),
   malformedAssertion: () => new EntraError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.'),
   unsupportedAssertionAlgorithm: (alg: string) =>
-    new EntraError(401, 'invalid_client', 5002738, `Invalid JWT token. '${alg}' is not a supported signature algorithm. Supported signing algorithms are: 'RS256, PS256'.`),
+    new EntraError(
+      401,
+      'invalid_client',
+      5002738,
+      `Invalid JWT token. '${alg}' is not a supported signature algorithm. Supported signing algorithms are: 'RS256, PS256'.`,
+    ),
   assertionClientMismatch: () =>
     new EntraError(
       401,
@@ -193,7 +198,8 @@ export const entra = {
     ),
 
   // --- on-behalf-of ------------------------------------------------------------------------------------
-  oboKeyNotFound: () => new EntraError(400, 'invalid_grant', 50013, 'Assertion failed signature validation. [Reason - The key was not found.]'),
+  oboKeyNotFound: () =>
+    new EntraError(400, 'invalid_grant', 50013, 'Assertion failed signature validation. [Reason - The key was not found.]'),
   oboBadSignature: () =>
     new EntraError(
       400,
@@ -217,7 +223,12 @@ export const entra = {
       `Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: ${new Date(nowMs).toISOString()}, expiry time of assertion ${new Date(exp * 1000).toISOString()}.`,
     ),
   invalidRequestedTokenUse: (value: string) =>
-    new EntraError(400, 'invalid_request', 900144, `The value '${value}' of 'requested_token_use' is not valid; on-behalf-of requests use 'on_behalf_of'.`),
+    new EntraError(
+      400,
+      'invalid_request',
+      900144,
+      `The value '${value}' of 'requested_token_use' is not valid; on-behalf-of requests use 'on_behalf_of'.`,
+    ),
 
   // --- scopes and resources ------------------------------------------------------------------------------
   moreThanOneResource: (scope: string) =>

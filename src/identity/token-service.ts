@@ -191,7 +191,14 @@ export class TokenService {
       if (prefix) requested.push({ raw, resource: 'graph', name: raw.slice(prefix.length) });
       else if (raw.includes('/')) {
         const cut = raw.lastIndexOf('/');
-        requested.push({ raw, resource: raw.slice(0, cut).toLowerCase().replace(/^api:\/\//, ''), name: raw.slice(cut + 1) });
+        requested.push({
+          raw,
+          resource: raw
+            .slice(0, cut)
+            .toLowerCase()
+            .replace(/^api:\/\//, ''),
+          name: raw.slice(cut + 1),
+        });
       } else requested.push({ raw, resource: 'graph', name: raw }); // a bare name is a Graph scope
     }
     if (requested.length === 0) throw entra.invalidScope(scope);

@@ -60,7 +60,10 @@ for (const kind of STORES) {
     ) => {
       const now = Math.floor(Date.now() / 1000);
       const alg = opts.alg ?? 'RS256';
-      const thumb = alg === 'PS256' ? { 'x5t#S256': Buffer.from(c.thumbprintSha256, 'hex').toString('base64url') } : { x5t: Buffer.from(c.thumbprint, 'hex').toString('base64url') };
+      const thumb =
+        alg === 'PS256'
+          ? { 'x5t#S256': Buffer.from(c.thumbprintSha256, 'hex').toString('base64url') }
+          : { x5t: Buffer.from(c.thumbprint, 'hex').toString('base64url') };
       const id = opts.clientId ?? C.scheduler.clientId;
       return new SignJWT({ aud: opts.aud ?? endpoint, iss: id, sub: id, jti: randomUUID(), nbf: now, exp: now + 600, ...opts.claims })
         .setProtectedHeader({ alg, typ: 'JWT', ...thumb, ...opts.header } as never)
@@ -96,7 +99,9 @@ for (const kind of STORES) {
 
     test('an app token from a certificate works on Graph', async () => {
       const res = await post(C.tenantId, certForm(await sign(cert)));
-      const created = await graph(t, 'POST', `/v1.0/users/${C.alice.id}/onlineMeetings`, res.json().access_token, { subject: 'by certificate' });
+      const created = await graph(t, 'POST', `/v1.0/users/${C.alice.id}/onlineMeetings`, res.json().access_token, {
+        subject: 'by certificate',
+      });
       assert.equal(created.statusCode, 201, created.body);
     });
 
@@ -105,7 +110,12 @@ for (const kind of STORES) {
       const d = refusal(await post(C.tenantId, certForm(await sign(other))), 401, 'invalid_client', 700027);
       assert.match(d, /The key was not found/);
       assert.ok(d.includes(other.thumbprint), d);
-      const bare = await new SignJWT({ aud: endpoint, iss: C.scheduler.clientId, sub: C.scheduler.clientId, exp: Math.floor(Date.now() / 1000) + 600 })
+      const bare = await new SignJWT({
+        aud: endpoint,
+        iss: C.scheduler.clientId,
+        sub: C.scheduler.clientId,
+        exp: Math.floor(Date.now() / 1000) + 600,
+      })
         .setProtectedHeader({ alg: 'RS256' })
         .sign(createPrivateKey(cert.privateKey));
       refusal(await post(C.tenantId, certForm(bare)), 401, 'invalid_client', 700027);
@@ -119,14 +129,26 @@ for (const kind of STORES) {
       // A tampered payload under a genuine signature, too.
       const good = await sign(cert);
       const [h, , s] = good.split('.');
-      const tampered = Buffer.from(JSON.stringify({ ...decodeJwt(good), exp: Math.floor(Date.now() / 1000) + 86400 })).toString('base64url');
+      const tampered = Buffer.from(JSON.stringify({ ...decodeJwt(good), exp: Math.floor(Date.now() / 1000) + 86400 })).toString(
+        'base64url',
+      );
       refusal(await post(C.tenantId, certForm(`${h}.${tampered}.${s}`)), 401, 'invalid_client', 700027);
     });
 
     test('expired, or not yet valid, beyond the 5-minute skew: AADSTS700024; within the skew: accepted', async () => {
       const now = Math.floor(Date.now() / 1000);
-      refusal(await post(C.tenantId, certForm(await sign(cert, { claims: { nbf: now - 1200, exp: now - 400 } }))), 401, 'invalid_client', 700024);
-      refusal(await post(C.tenantId, certForm(await sign(cert, { claims: { nbf: now + 400, exp: now + 1000 } }))), 401, 'invalid_client', 700024);
+      refusal(
+        await post(C.tenantId, certForm(await sign(cert, { claims: { nbf: now - 1200, exp: now - 400 } }))),
+        401,
+        'invalid_client',
+        700024,
+      );
+      refusal(
+        await post(C.tenantId, certForm(await sign(cert, { claims: { nbf: now + 400, exp: now + 1000 } }))),
+        401,
+        'invalid_client',
+        700024,
+      );
       const d = refusal(await post(C.tenantId, certForm(await sign(cert, { claims: { exp: undefined } }))), 401, 'invalid_client', 50027);
       assert.match(d, /malformed/);
       assert.equal((await post(C.tenantId, certForm(await sign(cert, { claims: { nbf: now - 700, exp: now - 100 } })))).statusCode, 200);
@@ -150,11 +172,21 @@ for (const kind of STORES) {
 
     test('malformed assertions, wrong algorithm, wrong assertion type, assertion and secret together', async () => {
       refusal(await post(C.tenantId, certForm('not-a-jwt')), 401, 'invalid_client', 50027);
-      const hs = await new SignJWT({ aud: endpoint, iss: C.scheduler.clientId, sub: C.scheduler.clientId, exp: Math.floor(Date.now() / 1000) + 600 })
+      const hs = await new SignJWT({
+        aud: endpoint,
+        iss: C.scheduler.clientId,
+        sub: C.scheduler.clientId,
+        exp: Math.floor(Date.now() / 1000) + 600,
+      })
         .setProtectedHeader({ alg: 'HS256', x5t: Buffer.from(cert.thumbprint, 'hex').toString('base64url') })
         .sign(new TextEncoder().encode('x'.repeat(32)));
       refusal(await post(C.tenantId, certForm(hs)), 401, 'invalid_client', 5002738);
-      refusal(await post(C.tenantId, certForm(await sign(cert), { client_assertion_type: 'urn:something-else' })), 400, 'invalid_request', 90014);
+      refusal(
+        await post(C.tenantId, certForm(await sign(cert), { client_assertion_type: 'urn:something-else' })),
+        400,
+        'invalid_request',
+        90014,
+      );
       refusal(await post(C.tenantId, certForm(await sign(cert), { client_secret: C.scheduler.secret })), 401, 'invalid_client', 7000219);
       const noType = certForm(await sign(cert));
       delete (noType as Record<string, string>).client_assertion_type;
@@ -196,20 +228,44 @@ for (const kind of STORES) {
       assert.ok(certs.some((c) => c.subject.includes('rotated out')));
       assert.equal((await post(C.tenantId, certForm(await sign(extra)))).statusCode, 200);
 
-      const removed = await cli(t, ['app', 'certificate', 'remove', '--client-id', C.scheduler.clientId, '--thumbprint', extra.thumbprint.toLowerCase()]);
+      const removed = await cli(t, [
+        'app',
+        'certificate',
+        'remove',
+        '--client-id',
+        C.scheduler.clientId,
+        '--thumbprint',
+        extra.thumbprint.toLowerCase(),
+      ]);
       assert.equal(removed.code, 0, removed.stderr);
       refusal(await post(C.tenantId, certForm(await sign(extra))), 401, 'invalid_client', 700027);
       const again = await cli(t, ['app', 'certificate', 'remove', '--client-id', C.scheduler.clientId, '--thumbprint', extra.thumbprint]);
       assert.equal(again.code, 1);
 
-      const dup = await cli(t, ['app', 'certificate', 'add', '--client-id', C.scheduler.clientId, '--cert-file', `${t.dataDir}/cert-${cert.thumbprint}.pem`]);
+      const dup = await cli(t, [
+        'app',
+        'certificate',
+        'add',
+        '--client-id',
+        C.scheduler.clientId,
+        '--cert-file',
+        `${t.dataDir}/cert-${cert.thumbprint}.pem`,
+      ]);
       assert.equal(dup.code, 1);
       const keyFile = `${t.dataDir}/with-key.pem`;
       (await import('node:fs')).writeFileSync(keyFile, extra.combined);
       const withKey = await cli(t, ['app', 'certificate', 'add', '--client-id', C.scheduler.clientId, '--cert-file', keyFile]);
       assert.equal(withKey.code, 1);
       assert.match(withKey.stderr, /private key/);
-      const missing = await cli(t, ['app', 'certificate', 'add', '--client-id', C.scheduler.clientId, '--cert-file', `${t.dataDir}/nope.pem`]);
+      const missing = await cli(t, [
+        'app',
+        'certificate',
+        'add',
+        '--client-id',
+        C.scheduler.clientId,
+        '--cert-file',
+        `${t.dataDir}/nope.pem`,
+      ]);
       assert.equal(missing.code, 1);
     });
 
@@ -374,12 +430,30 @@ for (const kind of STORES) {
       refusal(await post(C.tenantId, form), 400, 'invalid_scope', 70011);
       assert.equal((await cli(t, ['app', 'expose', '--client-id', reports.clientId, '--scope', 'reports.read'])).code, 0);
       refusal(await post(C.tenantId, form), 400, 'invalid_grant', 65001);
-      const consent = await cli(t, ['app', 'consent', '--client-id', C.client.clientId, '--api', `api://${reports.clientId}`, '--scopes', 'reports.read']);
+      const consent = await cli(t, [
+        'app',
+        'consent',
+        '--client-id',
+        C.client.clientId,
+        '--api',
+        `api://${reports.clientId}`,
+        '--scopes',
+        'reports.read',
+      ]);
       assert.equal(consent.code, 0, consent.stderr);
       const res = await post(C.tenantId, form);
       assert.equal(res.statusCode, 200, res.body);
       assert.equal(decodeJwt(res.json().access_token).aud, `api://${reports.clientId}`);
-      const bad = await cli(t, ['app', 'consent', '--client-id', C.client.clientId, '--api', reports.clientId, '--scopes', 'reports.write']);
+      const bad = await cli(t, [
+        'app',
+        'consent',
+        '--client-id',
+        C.client.clientId,
+        '--api',
+        reports.clientId,
+        '--scopes',
+        'reports.write',
+      ]);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /does not expose/);
       const badName = await cli(t, ['app', 'expose', '--client-id', reports.clientId, '--scope', 'has space']);
@@ -408,8 +482,15 @@ for (const kind of STORES) {
         const claims = decodeJwt(res.json().access_token);
         assert.equal(claims.tid, C.tenantId);
         assert.equal(claims.iss, `https://sts.windows.net/${C.tenantId}/`);
-        assert.equal(decodeJwt(res.json().id_token).iss, `https://127.0.0.1/${C.tenantId}/v2.0`.replace('https://127.0.0.1', new URL(endpoint).origin));
-        const refreshed = await post(alias, { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: res.json().refresh_token });
+        assert.equal(
+          decodeJwt(res.json().id_token).iss,
+          `https://127.0.0.1/${C.tenantId}/v2.0`.replace('https://127.0.0.1', new URL(endpoint).origin),
+        );
+        const refreshed = await post(alias, {
+          grant_type: 'refresh_token',
+          client_id: C.client.clientId,
+          refresh_token: res.json().refresh_token,
+        });
         assert.equal(refreshed.statusCode, 200, refreshed.body);
         assert.equal(decodeJwt(refreshed.json().access_token).tid, C.tenantId);
         const disco = await t.inject({ method: 'GET', url: `/${alias}/v2.0/.well-known/openid-configuration` });
@@ -422,7 +503,12 @@ for (const kind of STORES) {
     });
 
     test('/common refusals: client credentials AADSTS50059; a single-tenant app AADSTS50194; /consumers AADSTS9002331; a user of a tenant without the app AADSTS700016', async () => {
-      const cc = { grant_type: 'client_credentials', client_id: C.scheduler.clientId, client_secret: C.scheduler.secret, scope: GRAPH_DEFAULT };
+      const cc = {
+        grant_type: 'client_credentials',
+        client_id: C.scheduler.clientId,
+        client_secret: C.scheduler.secret,
+        scope: GRAPH_DEFAULT,
+      };
       refusal(await post('common', cc), 400, 'invalid_request', 50059);
       refusal(await post('organizations', cc), 400, 'invalid_request', 50059);
       const d = refusal(await ropc('common', C.alice.upn, C.api.clientId), 400, 'invalid_request', 50194);
@@ -431,7 +517,12 @@ for (const kind of STORES) {
       refusal(await ropc('common', F.dave.upn), 400, 'unauthorized_client', 700016);
       // A refresh token issued in one tenant is not redeemed as another's.
       const res = await ropc(C.tenantId);
-      refusal(await post(F.tenantId, { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: res.json().refresh_token }), 400, 'unauthorized_client', 700016);
+      refusal(
+        await post(F.tenantId, { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: res.json().refresh_token }),
+        400,
+        'unauthorized_client',
+        700016,
+      );
       // And the app can be made single-tenant with the CLI.
       assert.equal((await cli(t, ['app', 'audience', '--client-id', C.client.clientId, '--audience', 'AzureADMyOrg'])).code, 0);
       refusal(await ropc('common'), 400, 'invalid_request', 50194);
@@ -445,12 +536,25 @@ for (const kind of STORES) {
       const now = Math.floor(Date.now() / 1000);
       const res = await post(
         C.tenantId,
-        { grant_type: 'client_credentials', client_id: C.scheduler.clientId, client_secret: C.scheduler.secret, resource: 'https://graph.microsoft.com' },
+        {
+          grant_type: 'client_credentials',
+          client_id: C.scheduler.clientId,
+          client_secret: C.scheduler.secret,
+          resource: 'https://graph.microsoft.com',
+        },
         'oauth2/token',
       );
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json();
-      assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'expires_on', 'ext_expires_in', 'not_before', 'resource', 'token_type']);
+      assert.deepEqual(Object.keys(body).sort(), [
+        'access_token',
+        'expires_in',
+        'expires_on',
+        'ext_expires_in',
+        'not_before',
+        'resource',
+        'token_type',
+      ]);
       assert.equal(body.token_type, 'Bearer');
       assert.equal(body.resource, 'https://graph.microsoft.com');
       for (const k of ['expires_in', 'ext_expires_in', 'expires_on', 'not_before']) assert.equal(typeof body[k], 'string', k);
@@ -479,7 +583,13 @@ for (const kind of STORES) {
     test('v1 password and refresh with resource=: refresh tokens always, every consented scope', async () => {
       const res = await post(
         C.tenantId,
-        { grant_type: 'password', client_id: C.client.clientId, username: C.alice.upn, password: DEMO.password, resource: '00000003-0000-0000-c000-000000000000' },
+        {
+          grant_type: 'password',
+          client_id: C.client.clientId,
+          username: C.alice.upn,
+          password: DEMO.password,
+          resource: '00000003-0000-0000-c000-000000000000',
+        },
         'oauth2/token',
       );
       assert.equal(res.statusCode, 200, res.body);
@@ -490,25 +600,59 @@ for (const kind of STORES) {
       assert.equal(body.id_token, undefined);
       const refreshed = await post(
         C.tenantId,
-        { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: body.refresh_token, resource: 'https://graph.microsoft.com' },
+        {
+          grant_type: 'refresh_token',
+          client_id: C.client.clientId,
+          refresh_token: body.refresh_token,
+          resource: 'https://graph.microsoft.com',
+        },
         'oauth2/token',
       );
       assert.equal(refreshed.statusCode, 200, refreshed.body);
       assert.equal(typeof refreshed.json().expires_on, 'string');
-      const got = await graph(t, 'GET', '/v1.0/me/onlineMeetings?$filter=' + encodeURIComponent("JoinWebUrl eq 'https://x'"), refreshed.json().access_token);
+      const got = await graph(
+        t,
+        'GET',
+        '/v1.0/me/onlineMeetings?$filter=' + encodeURIComponent("JoinWebUrl eq 'https://x'"),
+        refreshed.json().access_token,
+      );
       assert.notEqual(got.statusCode, 401);
       // v1 at /common, like v2.
-      const common = await post('common', { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: body.refresh_token }, 'oauth2/token');
+      const common = await post(
+        'common',
+        { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: body.refresh_token },
+        'oauth2/token',
+      );
       assert.equal(common.statusCode, 200, common.body);
     });
 
     test('v1 refusals: missing resource 900144, unknown resource 500011, unsupported grant 70003, wrong secret 7000215', async () => {
       const base = { grant_type: 'client_credentials', client_id: C.scheduler.clientId, client_secret: C.scheduler.secret };
       refusal(await post(C.tenantId, base, 'oauth2/token'), 400, 'invalid_request', 900144);
-      refusal(await post(C.tenantId, { ...base, resource: 'https://management.azure.com/' }, 'oauth2/token'), 400, 'invalid_resource', 500011);
-      refusal(await post(C.tenantId, { ...base, grant_type: 'device_code', resource: 'https://graph.microsoft.com' }, 'oauth2/token'), 400, 'unsupported_grant_type', 70003);
-      refusal(await post(C.tenantId, { ...base, client_secret: 'nope-nope', resource: 'https://graph.microsoft.com' }, 'oauth2/token'), 401, 'invalid_client', 7000215);
-      refusal(await post('nowhere.test', { ...base, resource: 'https://graph.microsoft.com' }, 'oauth2/token'), 400, 'invalid_request', 90002);
+      refusal(
+        await post(C.tenantId, { ...base, resource: 'https://management.azure.com/' }, 'oauth2/token'),
+        400,
+        'invalid_resource',
+        500011,
+      );
+      refusal(
+        await post(C.tenantId, { ...base, grant_type: 'device_code', resource: 'https://graph.microsoft.com' }, 'oauth2/token'),
+        400,
+        'unsupported_grant_type',
+        70003,
+      );
+      refusal(
+        await post(C.tenantId, { ...base, client_secret: 'nope-nope', resource: 'https://graph.microsoft.com' }, 'oauth2/token'),
+        401,
+        'invalid_client',
+        7000215,
+      );
+      refusal(
+        await post('nowhere.test', { ...base, resource: 'https://graph.microsoft.com' }, 'oauth2/token'),
+        400,
+        'invalid_request',
+        90002,
+      );
     });
   });
 }

@@ -21,7 +21,12 @@ type Args = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const handlers: Record<string, (a: Args) => Promise<unknown>> = {
   /** README "Certificate credentials": @azure/identity. `pem` holds the private key and the certificate. */
   async identityCertificate({ origin, tenantId, clientId, pem }: Args) {
-    const credential = new ClientCertificateCredential(tenantId, clientId, { certificate: pem }, { authorityHost: origin, disableInstanceDiscovery: true });
+    const credential = new ClientCertificateCredential(
+      tenantId,
+      clientId,
+      { certificate: pem },
+      { authorityHost: origin, disableInstanceDiscovery: true },
+    );
     const token = await credential.getToken(GRAPH_DEFAULT);
     return token.token;
   },

@@ -44,7 +44,12 @@ for (const kind of STORES) {
     const graphGet = (path: string, token: string) => w.call('fetchJson', { url: `${origin}/v1.0${path}`, token });
 
     test('@azure/identity ClientCertificateCredential: an app token signed by the registered certificate', async () => {
-      const token: string = await w.call('identityCertificate', { origin, tenantId: C.tenantId, clientId: C.scheduler.clientId, pem: cert.combined });
+      const token: string = await w.call('identityCertificate', {
+        origin,
+        tenantId: C.tenantId,
+        clientId: C.scheduler.clientId,
+        pem: cert.combined,
+      });
       const claims = decodeJwt(token);
       assert.equal(claims.appid, C.scheduler.clientId);
       assert.equal(claims.appidacr, '2');
@@ -73,7 +78,13 @@ for (const kind of STORES) {
       // A certificate that was never registered: msal-node surfaces Entra's AADSTS700027.
       const other = makeCertificate();
       await assert.rejects(
-        w.call('msalCertificate', { origin, tenantId: C.tenantId, clientId: C.scheduler.clientId, privateKey: other.privateKey, thumbprintSha256: other.thumbprintSha256 }),
+        w.call('msalCertificate', {
+          origin,
+          tenantId: C.tenantId,
+          clientId: C.scheduler.clientId,
+          privateKey: other.privateKey,
+          thumbprintSha256: other.thumbprintSha256,
+        }),
         (err: unknown) => err instanceof SdkCallError && /AADSTS700027|700027/.test(err.sdkError.message),
       );
     });
@@ -151,7 +162,12 @@ for (const kind of STORES) {
         password: DEMO.password,
         scope: 'https://graph.microsoft.com/User.Read offline_access',
       });
-      const signIn = await t.inject({ method: 'POST', url: `/${C.tenantId}/oauth2/v2.0/token`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
+      const signIn = await t.inject({
+        method: 'POST',
+        url: `/${C.tenantId}/oauth2/v2.0/token`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form.toString(),
+      });
       const refreshToken = signIn.json().refresh_token as string;
       for (const authority of ['common', 'organizations']) {
         const result = await w.call('msalRefreshAt', {

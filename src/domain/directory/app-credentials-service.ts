@@ -70,7 +70,9 @@ export class AppCredentialsService {
       throw badRequest('The certificate could not be parsed.');
     }
     if (cert.publicKey.asymmetricKeyType !== 'rsa') {
-      throw badRequest(`Only RSA certificates can sign client assertions (RS256, PS256); this one has a ${cert.publicKey.asymmetricKeyType} key.`);
+      throw badRequest(
+        `Only RSA certificates can sign client assertions (RS256, PS256); this one has a ${cert.publicKey.asymmetricKeyType} key.`,
+      );
     }
     const existing = await creds.listCertificates(this.db, app.id);
     if (existing.length >= MAX_CERTIFICATES) throw badRequest(`An application holds at most ${MAX_CERTIFICATES} certificates.`);
@@ -120,7 +122,11 @@ export class AppCredentialsService {
       .values({ application_id: app.id, scope, created_at: new Date().toISOString() })
       .onConflict((oc) => oc.columns(['application_id', 'scope']).doNothing())
       .execute();
-    return { clientId: app.client_id, applicationIdUri: applicationIdUri(app.client_id), scopes: await creds.exposedScopes(this.db, app.id) };
+    return {
+      clientId: app.client_id,
+      applicationIdUri: applicationIdUri(app.client_id),
+      scopes: await creds.exposedScopes(this.db, app.id),
+    };
   }
 
   /** Admin consent for `clientId` to scopes exposed by the API app `api` (its client id or api://{clientId}). */
@@ -132,7 +138,8 @@ export class AppCredentialsService {
     const exposed = await creds.exposedScopes(this.db, resource.id);
     const names = scopes.map((s) => {
       const name = exposed.find((e) => e.toLowerCase() === s.toLowerCase());
-      if (!name) throw badRequest(`API ${resource.client_id} does not expose '${s}' (exposed: ${exposed.join(', ') || 'none'}; see app expose).`);
+      if (!name)
+        throw badRequest(`API ${resource.client_id} does not expose '${s}' (exposed: ${exposed.join(', ') || 'none'}; see app expose).`);
       return name;
     });
     for (const scope of names) {
@@ -160,7 +167,12 @@ export class AppCredentialsService {
       .where('api_application_id', '=', resource.id)
       .where('scope', 'in', scopes)
       .execute();
-    return { clientId: app.client_id, api: applicationIdUri(resource.client_id), revoked: scopes, consentedScopes: await creds.apiConsents(this.db, app.id, resource.id) };
+    return {
+      clientId: app.client_id,
+      api: applicationIdUri(resource.client_id),
+      revoked: scopes,
+      consentedScopes: await creds.apiConsents(this.db, app.id, resource.id),
+    };
   }
 
   /** "Supported account types": single tenant (AzureADMyOrg) or any organization (AzureADMultipleOrgs, usable at /common). */

@@ -37,7 +37,12 @@ export async function entraV1Routes(app: FastifyInstance, opts: EntraRoutesOptio
     async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
       const ct = String(request.headers['content-type'] ?? '');
       if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-        throw new EntraError(400, 'invalid_request', 900144, 'The request body must be form-encoded (Content-Type: application/x-www-form-urlencoded).');
+        throw new EntraError(
+          400,
+          'invalid_request',
+          900144,
+          'The request body must be form-encoded (Content-Type: application/x-www-form-urlencoded).',
+        );
       }
       const params = { ...((request.body ?? {}) as Record<string, string>) };
       const grant = params.grant_type;
@@ -71,7 +76,10 @@ export async function entraV1Routes(app: FastifyInstance, opts: EntraRoutesOptio
         (tid) => `${origin}/${tid}/v2.0`,
         origin,
       );
-      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(toV1(v2, resource, openid));
+      return reply
+        .header('cache-control', 'no-store')
+        .header('pragma', 'no-cache')
+        .send(toV1(v2, resource, openid));
     },
   );
 }
@@ -80,7 +88,14 @@ function toV1(v2: TokenResponse, resource: string, openid: boolean): V1TokenResp
   const now = Math.floor(Date.now() / 1000);
   const out: V1TokenResponse = {
     token_type: 'Bearer',
-    ...(v2.scope !== undefined ? { scope: v2.scope.split(' ').map((s) => s.slice(s.lastIndexOf('/') + 1)).join(' ') } : {}),
+    ...(v2.scope !== undefined
+      ? {
+          scope: v2.scope
+            .split(' ')
+            .map((s) => s.slice(s.lastIndexOf('/') + 1))
+            .join(' '),
+        }
+      : {}),
     expires_in: String(v2.expires_in),
     ext_expires_in: String(v2.ext_expires_in),
     expires_on: String(now + v2.expires_in),

@@ -60,7 +60,10 @@ export async function allApiConsents(db: Db, clientApplicationId: string) {
  * as Entra resolves the resource part of a scope.
  */
 export async function findApiApplication(db: Db, identifier: string): Promise<ApplicationRow | undefined> {
-  const id = identifier.toLowerCase().replace(/^api:\/\//, '').replace(/\/+$/, '');
+  const id = identifier
+    .toLowerCase()
+    .replace(/^api:\/\//, '')
+    .replace(/\/+$/, '');
   if (unstorable(id) || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
   return db.selectFrom('applications').selectAll().where('client_id', '=', id).executeTakeFirst();
 }
