@@ -3,7 +3,7 @@ import { applicationIdUri } from '../domain/directory/app-credentials-service.js
 import { stsIssuer } from './access-tokens.js';
 import { entra } from './entra-errors.js';
 import type { SigningKeyStore } from './signing-keys.js';
-import type { GrantContext, TokenRequest, TokenResponse, TokenService } from './token-service.js';
+import type { TokenRequestContext, TokenRequest, TokenResponse, TokenService } from './token-service.js';
 import * as directory from '../storage/repositories/directory-repository.js';
 
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -19,7 +19,7 @@ const MAX_ASSERTION_LENGTH = 16 * 1024;
 export async function onBehalfOf(
   service: TokenService,
   keys: SigningKeyStore,
-  ctx: GrantContext,
+  ctx: TokenRequestContext,
   params: TokenRequest,
   clock: () => number = Date.now,
 ): Promise<TokenResponse> {

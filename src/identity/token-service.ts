@@ -35,14 +35,15 @@ export const tenantAlias = (segment: string): TenantAlias | undefined =>
   ALIASES.includes(segment.toLowerCase()) ? (segment.toLowerCase() as TenantAlias) : undefined;
 
 /** What a grant knows about its request: where it arrived, for which tenant, and how the client presented itself. */
-export interface GrantContext {
+export interface TokenRequestContext {
   segment: string;
   /** Set for /common, /organizations, /consumers; `tenant` is then unknown until the user is. */
   alias: TenantAlias | undefined;
   tenant: TenantRow | undefined;
   clientId: string;
   credentials: ClientCredentials;
-  origin: string;
+  /** The origin the request reached (scheme://host:port), which a client assertion's `aud` must name. */
+  requestOrigin: string;
   issuer: (tid: string) => string;
 }
 
@@ -70,14 +71,14 @@ export class TokenService {
 
   /**
    * `issuer` is the OIDC issuer of the origin the client used (client-compat §1.5), for the id_token;
-   * `origin` is that origin, which a client assertion's `aud` must name.
+   * `context.requestOrigin` is that origin, which a client assertion's `aud` must name.
    */
   async token(
     tenantSegment: string,
     params: TokenRequest,
     basic: { id: string; secret: string } | undefined,
     issuer: (tid: string) => string,
-    origin = '',
+    context: { requestOrigin?: string } = {},
   ): Promise<TokenResponse> {
     const alias = tenantAlias(tenantSegment);
     const tenant = alias ? undefined : await directory.findTenant(this.db, tenantSegment);
@@ -87,7 +88,7 @@ export class TokenService {
     if (basic && params.client_id && basic.id.toLowerCase() !== params.client_id.toLowerCase()) throw entra.ambiguousClientAuth();
     const clientId = basic?.id ?? params.client_id;
     if (!clientId) throw entra.missingParameter('client_id');
-    const ctx: GrantContext = {
+    const ctx: TokenRequestContext = {
       segment: tenantSegment,
       alias,
       tenant,
@@ -97,7 +98,7 @@ export class TokenService {
         assertionType: params.client_assertion_type,
         assertion: params.client_assertion,
       },
-      origin,
+      requestOrigin: context.requestOrigin ?? '',
       issuer,
     };
 
@@ -120,7 +121,7 @@ export class TokenService {
    * "not found in the directory", as in Entra. At /common and /organizations the app must be multi-tenant
    * (AADSTS50194), and /consumers serves no app of this work-account directory (AADSTS9002331).
    */
-  async application(ctx: GrantContext): Promise<ApplicationRow> {
+  async application(ctx: TokenRequestContext): Promise<ApplicationRow> {
     const app = await directory.findApplicationByClientId(this.db, ctx.clientId);
     if (!ctx.alias) {
       if (!app || app.tenant_id !== ctx.tenant!.id) throw entra.applicationNotFound(ctx.clientId, ctx.tenant!.id);
@@ -133,7 +134,7 @@ export class TokenService {
   }
 
   /** The tenant of a signed-in user, which at /common is only known now; the app must be usable there. */
-  async userTenant(ctx: GrantContext, app: ApplicationRow, tenantId: string): Promise<TenantRow | undefined> {
+  async userTenant(ctx: TokenRequestContext, app: ApplicationRow, tenantId: string): Promise<TenantRow | undefined> {
     if (ctx.tenant) return ctx.tenant.id === tenantId ? ctx.tenant : undefined;
     const tenant = await directory.findTenant(this.db, tenantId);
     // A multi-tenant app still needs a service principal in the user's tenant; here an app exists in its own tenant only.
@@ -142,14 +143,14 @@ export class TokenService {
   }
 
   /** The shared client-authentication step (client-authentication.ts); returns Entra's appidacr. */
-  authenticate(ctx: GrantContext, app: ApplicationRow, publicAllowed: boolean): Promise<ClientAuthMethod> {
+  authenticate(ctx: TokenRequestContext, app: ApplicationRow, publicAllowed: boolean): Promise<ClientAuthMethod> {
     return authenticateClient(this.db, app, ctx.credentials, {
       publicAllowed,
-      endpoint: { origin: ctx.origin, segment: ctx.segment, tenantId: ctx.tenant?.id ?? app.tenant_id },
+      endpoint: { origin: ctx.requestOrigin, segment: ctx.segment, tenantId: ctx.tenant?.id ?? app.tenant_id },
     });
   }
 
-  private async clientCredentials(ctx: GrantContext, scope: string | undefined): Promise<TokenResponse> {
+  private async clientCredentials(ctx: TokenRequestContext, scope: string | undefined): Promise<TokenResponse> {
     // An app token is for one tenant, which /common cannot name (there is no user to take it from).
     if (ctx.alias) throw entra.noTenantInformation();
     const tenant = ctx.tenant!;
@@ -230,7 +231,7 @@ export class TokenService {
     return { resource: { kind: 'api', app: api }, scopes: consented, oidc };
   }
 
-  private async password(ctx: GrantContext, params: TokenRequest): Promise<TokenResponse> {
+  private async password(ctx: TokenRequestContext, params: TokenRequest): Promise<TokenResponse> {
     const app = await this.application(ctx);
     const clientAuth = await this.authenticate(ctx, app, true);
     if (!params.username) throw entra.missingParameter('username');
@@ -245,7 +246,7 @@ export class TokenService {
     return this.userTokens(tenant, app, user, scopes, clientAuth, params.claims, ctx.issuer);
   }
 
-  private async refresh(ctx: GrantContext, params: TokenRequest): Promise<TokenResponse> {
+  private async refresh(ctx: TokenRequestContext, params: TokenRequest): Promise<TokenResponse> {
     const app = await this.application(ctx);
     const clientAuth = await this.authenticate(ctx, app, true);
     if (!params.refresh_token) throw entra.missingParameter('refresh_token');

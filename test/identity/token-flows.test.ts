@@ -279,10 +279,21 @@ for (const kind of STORES) {
     // --- Entra's scopes ------------------------------------------------------------------------------
 
     test('a User.Read-only token carries every consented scope and can read meetings', async () => {
-      const alice = await t.userToken(C.alice.upn, ['OnlineMeetings.ReadWrite']);
+      const ropcToken = async (scope: string) => {
+        const res = await post(C.tenantId, {
+          grant_type: 'password',
+          client_id: C.client.clientId,
+          username: C.alice.upn,
+          password: DEMO.password,
+          scope,
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        return String(res.json().access_token);
+      };
+      const alice = await ropcToken('https://graph.microsoft.com/OnlineMeetings.ReadWrite');
       const created = await graph(t, 'POST', '/v1.0/me/onlineMeetings', alice, { subject: 'read with User.Read' });
       assert.equal(created.statusCode, 201);
-      const userRead = await t.userToken(C.alice.upn, ['User.Read']);
+      const userRead = await ropcToken('https://graph.microsoft.com/User.Read');
       assert.equal(decodeJwt(userRead).scp, 'OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read');
       const got = await graph(t, 'GET', `/v1.0/me/onlineMeetings/${created.json().id}`, userRead);
       assert.equal(got.statusCode, 200, got.body);

@@ -74,7 +74,7 @@ export async function entraV1Routes(app: FastifyInstance, opts: EntraRoutesOptio
         params,
         basicAuth(request.headers.authorization),
         (tid) => `${origin}/${tid}/v2.0`,
-        origin,
+        { requestOrigin: origin },
       );
       return reply
         .header('cache-control', 'no-store')

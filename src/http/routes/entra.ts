@@ -100,7 +100,7 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
         params,
         basicAuth(request.headers.authorization),
         (tid) => `${opts.requestOrigin(request)}/${tid}/v2.0`,
-        opts.requestOrigin(request),
+        { requestOrigin: opts.requestOrigin(request) },
       );
       // Tokens must not be cached by anything in between (RFC 6749 §5.1).
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(result);
