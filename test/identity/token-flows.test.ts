@@ -637,6 +637,26 @@ for (const kind of STORES) {
       assert.equal(common.statusCode, 200, common.body);
     });
 
+    test('v1 authorize: the browser goes on to the v2 sign-in with resource= as {resource}/.default; unknown resource 500011', async () => {
+      const res = await t.inject({
+        method: 'GET',
+        url: `/${C.domain}/oauth2/authorize?response_type=code&client_id=${C.client.clientId}&redirect_uri=${encodeURIComponent('https://app.test/cb')}&resource=${encodeURIComponent('https://graph.microsoft.com')}&state=s1`,
+      });
+      assert.equal(res.statusCode, 302);
+      const location = new URL(String(res.headers.location), 'https://x.test');
+      assert.equal(location.pathname, `/${C.domain}/oauth2/v2.0/authorize`);
+      assert.equal(location.searchParams.get('scope'), 'https://graph.microsoft.com/.default openid profile offline_access');
+      assert.equal(location.searchParams.get('resource'), null);
+      assert.equal(location.searchParams.get('state'), 's1');
+      assert.equal(location.searchParams.get('redirect_uri'), 'https://app.test/cb');
+      const bad = await t.inject({
+        method: 'GET',
+        url: `/${C.tenantId}/oauth2/authorize?client_id=${C.client.clientId}&resource=https%3A%2F%2Fvault.azure.net`,
+      });
+      refusal(bad, 400, 'invalid_resource', 500011);
+      refusal(await t.inject({ method: 'GET', url: `/nowhere.test/oauth2/authorize?client_id=x` }), 400, 'invalid_request', 90002);
+    });
+
     test('v1 refusals: missing resource 900144, unknown resource 500011, unsupported grant 70003, wrong secret 7000215', async () => {
       const base = { grant_type: 'client_credentials', client_id: C.scheduler.clientId, client_secret: C.scheduler.secret };
       refusal(await post(C.tenantId, base, 'oauth2/token'), 400, 'invalid_request', 900144);

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GRAPH_AUDIENCES, GRAPH_RESOURCE } from '../../identity/access-tokens.js';
 import { EntraError, entra } from '../../identity/entra-errors.js';
-import type { TokenResponse } from '../../identity/token-service.js';
+import { tenantAlias, type TokenResponse } from '../../identity/token-service.js';
+import { findTenant } from '../../storage/repositories/directory-repository.js';
 import { findApiApplication } from '../../storage/repositories/app-credentials-repository.js';
 import type { EntraRoutesOptions } from './entra.js';
 import { basicAuth } from './entra.js';
@@ -32,6 +33,34 @@ export interface V1TokenResponse {
  * answered in v1's shape. Registered inside entraRoutes, so it shares the form parser and Entra's errors.
  */
 export async function entraV1Routes(app: FastifyInstance, opts: EntraRoutesOptions): Promise<void> {
+  /** The scope base of a v1 `resource`: Graph, or an exposed API's api://{clientId}; undefined when unknown. */
+  const resourceBase = async (resourceParam: string): Promise<string | undefined> => {
+    const r = resourceParam.replace(/\/+$/, '');
+    if (r.toLowerCase() === GRAPH_RESOURCE || r.toLowerCase() === GRAPH_AUDIENCES[1]) return GRAPH_RESOURCE;
+    const api = await findApiApplication(opts.db, r);
+    return api ? `api://${api.client_id}` : undefined;
+  };
+
+  // v1's authorize: the same sign-in as v2's (issue #12), the resource becoming `{resource}/.default`. The
+  // browser is sent on to /oauth2/v2.0/authorize with every other parameter as given; the code it brings
+  // back is redeemed at the v1 token endpoint below with `resource=`.
+  app.get<{ Params: { tenant: string }; Querystring: Record<string, string> }>('/:tenant/oauth2/authorize', async (request, reply) => {
+    if (!tenantAlias(request.params.tenant) && !(await findTenant(opts.db, request.params.tenant))) {
+      throw entra.tenantNotFound(request.params.tenant);
+    }
+    const query = new URLSearchParams(request.query as Record<string, string>);
+    const resourceParam = query.get('resource');
+    let scope = 'openid profile offline_access';
+    if (resourceParam !== null) {
+      const base = await resourceBase(resourceParam);
+      if (!base) throw entra.resourceNotFound(resourceParam, request.params.tenant);
+      scope = `${base}/.default ${scope}`;
+    }
+    query.delete('resource');
+    query.set('scope', scope);
+    return reply.redirect(`/${encodeURIComponent(request.params.tenant)}/oauth2/v2.0/authorize?${query.toString()}`, 302);
+  });
+
   app.post<{ Params: { tenant: string } }>(
     '/:tenant/oauth2/token',
     async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
@@ -54,15 +83,10 @@ export async function entraV1Routes(app: FastifyInstance, opts: EntraRoutesOptio
       let resource = GRAPH_RESOURCE;
       let base = GRAPH_RESOURCE;
       if (resourceParam !== undefined) {
-        const r = resourceParam.replace(/\/+$/, '');
-        if (r.toLowerCase() === GRAPH_RESOURCE || r.toLowerCase() === GRAPH_AUDIENCES[1]) {
-          resource = resourceParam;
-        } else {
-          const api = await findApiApplication(opts.db, r);
-          if (!api) throw entra.resourceNotFound(resourceParam, request.params.tenant);
-          resource = resourceParam;
-          base = `api://${api.client_id}`;
-        }
+        const found = await resourceBase(resourceParam);
+        if (!found) throw entra.resourceNotFound(resourceParam, request.params.tenant);
+        resource = resourceParam;
+        base = found;
       }
       const openid = (params.scope ?? '').split(' ').includes('openid');
       params.scope = delegated ? `${base}/.default offline_access${openid ? ' openid' : ''}` : `${base}/.default`;
