@@ -7,12 +7,36 @@ import type { ApplicationRow, Database, TenantRow } from '../storage/tables.js';
 import * as creds from '../storage/repositories/app-credentials-repository.js';
 import { GRAPH_AUDIENCES, GRAPH_RESOURCE, type AccessTokens } from './access-tokens.js';
 import { authenticateClient, type ClientAuthMethod, type ClientCredentials } from './client-authentication.js';
-import { entra } from './entra-errors.js';
+import { EntraError, entra } from './entra-errors.js';
 import { JWT_BEARER_GRANT, onBehalfOf } from './on-behalf-of.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
 import type { SigningKeyStore } from './signing-keys.js';
 
 export type TokenRequest = Record<string, string | undefined>;
+
+/** What a grant module gets (one module per grant, as node-oidc-provider does; see identity/grants/). */
+export interface GrantContext {
+  tenant: TenantRow;
+  clientId: string;
+  /** The client secret from the body or HTTP Basic, if any. */
+  secret: string | undefined;
+  params: TokenRequest;
+  issuer: (tid: string) => string;
+  /** The request's Origin header: present on browser (cross-origin) requests only. */
+  origin: string | undefined;
+  /** The whole request context, for the shared client authentication (secret or certificate, #13). */
+  request: TokenRequestContext;
+}
+export type GrantHandler = (ctx: GrantContext) => Promise<TokenResponse>;
+
+/** Options of the tokens of a signed-in user beyond the scopes. */
+export interface UserTokenOptions {
+  nonce?: string | null;
+  /** Refresh-token lifetime: 24 h for single-page apps, as in Entra. */
+  refreshLifetimeSeconds?: number;
+  /** Tokens of a single-page app: its refresh token says so, and is redeemable only from a browser. */
+  spa?: boolean;
+}
 
 export interface TokenResponse {
   token_type: 'Bearer';
@@ -63,6 +87,13 @@ export interface DelegatedScopes {
  * authenticates its client through client-authentication.ts (secret, Basic, or certificate assertion).
  */
 export class TokenService {
+  /** Grants added by their own modules (authorization_code, device_code), by grant_type. */
+  private readonly grants = new Map<string, GrantHandler>();
+
+  registerGrant(grantTypes: readonly string[], handler: GrantHandler): void {
+    for (const g of grantTypes) this.grants.set(g, handler);
+  }
+
   constructor(
     readonly db: Kysely<Database>,
     private readonly tokens: AccessTokens,
@@ -78,7 +109,8 @@ export class TokenService {
     params: TokenRequest,
     basic: { id: string; secret: string } | undefined,
     issuer: (tid: string) => string,
-    context: { requestOrigin?: string } = {},
+    /** `origin`: the request's Origin header (browser requests only); `requestOrigin`: the origin it reached. */
+    context: { origin?: string; requestOrigin?: string } = {},
   ): Promise<TokenResponse> {
     const alias = tenantAlias(tenantSegment);
     const tenant = alias ? undefined : await directory.findTenant(this.db, tenantSegment);
@@ -108,11 +140,17 @@ export class TokenService {
       case 'password':
         return this.password(ctx, params);
       case 'refresh_token':
-        return this.refresh(ctx, params);
+        return this.refresh(ctx, params, context.origin);
       case JWT_BEARER_GRANT:
         return onBehalfOf(this, this.keys, ctx, params);
-      default:
-        throw entra.unsupportedGrant(grant);
+      default: {
+        const handler = this.grants.get(grant);
+        if (!handler) throw entra.unsupportedGrant(grant);
+        // The grants of the sign-in (#12) redeem codes issued at a tenant; at /common they would take the
+        // tenant from the code (not done yet).
+        if (!tenant) throw entra.noTenantInformation();
+        return handler({ tenant, clientId, secret: ctx.credentials.secret, params, issuer, origin: context.origin, request: ctx });
+      }
     }
   }
 
@@ -140,6 +178,18 @@ export class TokenService {
     // A multi-tenant app still needs a service principal in the user's tenant; here an app exists in its own tenant only.
     if (tenant && app.tenant_id !== tenant.id) throw entra.applicationNotFound(app.client_id, tenant.id);
     return tenant;
+  }
+
+  /** The client app at a named tenant (single-tenant rule), for the grant modules of the sign-in (#12). */
+  async tenantApplication(tenant: TenantRow, clientId: string): Promise<ApplicationRow> {
+    const app = await directory.findApplicationByClientId(this.db, clientId);
+    if (!app || app.tenant_id !== tenant.id) throw entra.applicationNotFound(clientId, tenant.id);
+    return app;
+  }
+
+  /** The shared client-authentication step for the grant modules of the sign-in (#12): secret or certificate. */
+  authenticateClient(app: ApplicationRow, ctx: GrantContext, publicAllowed: boolean): Promise<ClientAuthMethod> {
+    return this.authenticate(ctx.request, app, publicAllowed);
   }
 
   /** The shared client-authentication step (client-authentication.ts); returns Entra's appidacr. */
@@ -202,6 +252,9 @@ export class TokenService {
         });
       } else requested.push({ raw, resource: 'graph', name: raw }); // a bare name is a Graph scope
     }
+    // A sign-in-only request (`openid profile`, what MSAL sends for a login without resource scopes) gets,
+    // as in Entra, a Graph token carrying the scopes the app was consented to.
+    if (requested.length === 0 && oidc.includes('openid')) requested.push({ raw: '.default', resource: 'graph', name: '.default' });
     if (requested.length === 0) throw entra.invalidScope(scope);
     if (new Set(requested.map((r) => r.resource)).size > 1) throw entra.moreThanOneResource(scope);
 
@@ -246,9 +299,8 @@ export class TokenService {
     return this.userTokens(tenant, app, user, scopes, clientAuth, params.claims, ctx.issuer);
   }
 
-  private async refresh(ctx: TokenRequestContext, params: TokenRequest): Promise<TokenResponse> {
+  private async refresh(ctx: TokenRequestContext, params: TokenRequest, origin: string | undefined): Promise<TokenResponse> {
     const app = await this.application(ctx);
-    const clientAuth = await this.authenticate(ctx, app, true);
     if (!params.refresh_token) throw entra.missingParameter('refresh_token');
     // At /common the tenant is the one the refresh token was issued in; the signature check below,
     // with an issuer bound to that tenant, is what makes the unverified read safe.
@@ -277,10 +329,30 @@ export class TokenService {
       throw entra.invalidRefreshToken();
     }
     const tenant = await this.userTenant(ctx, app, tenantId);
+    // A single-page app's refresh token is redeemed by the browser without a secret, as its code was;
+    // it stays a single-page app's token (24 hours) and only a browser may redeem it (AADSTS9002327).
+    const spa = claims.spa === true;
+    if (spa && !origin)
+      throw new EntraError(
+        400,
+        'invalid_request',
+        9002327,
+        "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
+      );
+    const clientAuth = spa ? '0' : await this.authenticate(ctx, app, true);
     const user = typeof claims.oid === 'string' ? await directory.findUserById(this.db, claims.oid) : undefined;
     if (!tenant || !user || user.tenant_id !== tenant.id) throw entra.invalidRefreshToken();
     const scopes = await this.delegatedScopes(app, params.scope ?? `${GRAPH_RESOURCE}/.default offline_access`);
-    return this.userTokens(tenant, app, user, scopes, clientAuth, params.claims, ctx.issuer);
+    return this.userTokens(
+      tenant,
+      app,
+      user,
+      scopes,
+      clientAuth,
+      params.claims,
+      ctx.issuer,
+      spa ? { refreshLifetimeSeconds: REFRESH_TOKEN_LIFETIME_SECONDS, spa } : {},
+    );
   }
 
   async userTokens(
@@ -291,6 +363,7 @@ export class TokenService {
     clientAuth: ClientAuthMethod,
     claimsParam: string | undefined,
     issuer: (tid: string) => string,
+    options: UserTokenOptions = {},
   ): Promise<TokenResponse> {
     const access_token = await this.tokens.mintUserToken({
       tenantId: tenant.id,
@@ -314,6 +387,8 @@ export class TokenService {
       name: user.display_name,
       preferred_username: user.upn,
       ver: '2.0',
+      ...(options.nonce ? { nonce: options.nonce } : {}),
+      ...(scopes.oidc.includes('email') ? { email: user.upn } : {}),
     })
       .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: key.kid })
       .setIssuer(issuer(tenant.id))
@@ -332,12 +407,12 @@ export class TokenService {
       client_info: Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })).toString('base64url'),
     };
     if (scopes.oidc.includes('offline_access')) {
-      response.refresh_token = await new SignJWT({ oid: user.id, tid: tenant.id })
+      response.refresh_token = await new SignJWT({ oid: user.id, tid: tenant.id, ...(options.spa ? { spa: true } : {}) })
         .setProtectedHeader({ typ: 'rt+jwt', alg: 'RS256', kid: key.kid })
         .setIssuer(`refresh:${tenant.id}`)
         .setAudience(app.client_id)
         .setIssuedAt(now)
-        .setExpirationTime(now + REFRESH_TOKEN_LIFETIME_SECONDS)
+        .setExpirationTime(now + (options.refreshLifetimeSeconds ?? REFRESH_TOKEN_LIFETIME_SECONDS))
         .sign(key.privateKey);
     }
     return response;
