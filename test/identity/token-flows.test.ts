@@ -13,6 +13,7 @@ import { SigningKeyStore } from '../../src/identity/signing-keys.js';
 import { cli, makeCertificate, registerCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, graph, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { pkce, redirectParams, signInThroughPage } from './sign-in-helpers.js';
 
 const C = DEMO.contoso;
 const F = DEMO.fabrikam;
@@ -655,6 +656,68 @@ for (const kind of STORES) {
       });
       refusal(bad, 400, 'invalid_resource', 500011);
       refusal(await t.inject({ method: 'GET', url: `/nowhere.test/oauth2/authorize?client_id=x` }), 400, 'invalid_request', 90002);
+    });
+
+    test('authorization code with a certificate, through the v1 authorize and redeemed at v2 and at v1 with resource=', async () => {
+      await registerCertificate(t, C.portal.clientId, cert);
+      const redirectUri = C.portal.redirectUri;
+      const code = async () => {
+        const p = pkce();
+        const v1 = await t.inject({
+          method: 'GET',
+          url: `/${C.tenantId}/oauth2/authorize?${new URLSearchParams({ response_type: 'code', client_id: C.portal.clientId, redirect_uri: redirectUri, resource: 'https://graph.microsoft.com', state: 's', code_challenge: p.challenge, code_challenge_method: 'S256' })}`,
+        });
+        assert.equal(v1.statusCode, 302);
+        const { res } = await signInThroughPage(t, String(v1.headers.location), { username: C.alice.upn, password: DEMO.password });
+        assert.equal(res.statusCode, 302, res.body);
+        return { code: redirectParams(res).code!, verifier: p.verifier };
+      };
+      const a = await code();
+      const v2 = await post(C.tenantId, {
+        grant_type: 'authorization_code',
+        client_id: C.portal.clientId,
+        client_assertion_type: JWT_BEARER,
+        client_assertion: await sign(cert, { clientId: C.portal.clientId }),
+        code: a.code,
+        redirect_uri: redirectUri,
+        code_verifier: a.verifier,
+        scope: 'https://graph.microsoft.com/.default',
+      });
+      assert.equal(v2.statusCode, 200, v2.body);
+      assert.equal(decodeJwt(v2.json().access_token).appidacr, '2');
+      assert.equal(decodeJwt(v2.json().access_token).oid, C.alice.id);
+
+      const b = await code();
+      const v1 = await post(
+        C.tenantId,
+        {
+          grant_type: 'authorization_code',
+          client_id: C.portal.clientId,
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await sign(cert, { clientId: C.portal.clientId, aud: endpoint.replace('/oauth2/v2.0/token', '/oauth2/token') }),
+          code: b.code,
+          redirect_uri: redirectUri,
+          code_verifier: b.verifier,
+          resource: 'https://graph.microsoft.com',
+        },
+        'oauth2/token',
+      );
+      assert.equal(v1.statusCode, 200, v1.body);
+      assert.equal(typeof v1.json().expires_on, 'string');
+      assert.equal(decodeJwt(v1.json().access_token).appidacr, '2');
+      // A wrong key for the code redemption: AADSTS700027.
+      const c = await code();
+      const other = makeCertificate();
+      const bad = await post(C.tenantId, {
+        grant_type: 'authorization_code',
+        client_id: C.portal.clientId,
+        client_assertion_type: JWT_BEARER,
+        client_assertion: await sign(other, { clientId: C.portal.clientId }),
+        code: c.code,
+        redirect_uri: redirectUri,
+        code_verifier: c.verifier,
+      });
+      refusal(bad, 401, 'invalid_client', 700027);
     });
 
     test('v1 refusals: missing resource 900144, unknown resource 500011, unsupported grant 70003, wrong secret 7000215', async () => {
