@@ -149,11 +149,11 @@ for (const kind of STORES) {
       const body = res.json();
       assert.equal(
         body.scope,
-        'https://graph.microsoft.com/OnlineMeetings.Read https://graph.microsoft.com/OnlineMeetings.ReadWrite https://graph.microsoft.com/User.Read',
+        'https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/MailboxSettings.Read https://graph.microsoft.com/OnlineMeetings.Read https://graph.microsoft.com/OnlineMeetings.ReadWrite https://graph.microsoft.com/User.Read',
       );
       const claims = decodeJwt(body.access_token);
       assert.equal(claims.idtyp, 'user');
-      assert.equal(claims.scp, 'OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read');
+      assert.equal(claims.scp, 'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read');
       assert.equal(claims.oid, C.alice.id);
       assert.equal(claims.upn, C.alice.upn);
       assert.equal(claims.name, C.alice.displayName);
@@ -172,7 +172,10 @@ for (const kind of STORES) {
       });
       assert.equal(refreshed.statusCode, 200);
       // Entra's rule (issue #13): a refresh asking for one consented scope still gets every consented scope.
-      assert.equal(decodeJwt(refreshed.json().access_token).scp, 'OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read');
+      assert.equal(
+        decodeJwt(refreshed.json().access_token).scp,
+        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
+      );
       assertEntraError(
         await post(C.tenantId, { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: `${body.refresh_token}x` }),
         400,
