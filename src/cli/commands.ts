@@ -6,6 +6,7 @@ import { GraphError, badRequest, conflict } from '../domain/errors.js';
 import { AccessTokens, GRAPH_AUDIENCES, GRAPH_RESOURCE } from '../identity/access-tokens.js';
 import { SigningKeyStore } from '../identity/signing-keys.js';
 import { migrateToLatest } from '../storage/database.js';
+import * as creds from '../storage/repositories/app-credentials-repository.js';
 import * as directory from '../storage/repositories/directory-repository.js';
 import type { ApplicationRow, Database, UserRow } from '../storage/tables.js';
 
@@ -111,6 +112,14 @@ export interface AppView {
   consentedScopes: string[];
   /** Secret ids and their first characters: the values themselves are never stored. */
   secrets: Array<{ id: string; hint: string; createdAt: string }>;
+  /** Supported account types (issue #13): AzureADMyOrg or AzureADMultipleOrgs. */
+  signInAudience: string;
+  /** Certificate thumbprints (SHA-1, hex), the public certificates only. */
+  certificates: string[];
+  /** Scopes the app exposes as an API (api://{clientId}/{scope}). */
+  exposedScopes: string[];
+  /** Scopes of other apps' APIs consented for this app (api://{clientId}/{scope}). */
+  apiConsents: string[];
 }
 
 async function appView(db: Kysely<Database>, app: ApplicationRow): Promise<AppView> {
@@ -123,6 +132,10 @@ async function appView(db: Kysely<Database>, app: ApplicationRow): Promise<AppVi
     permissions: await directory.applicationPermissions(db, app.id),
     consentedScopes: await directory.delegatedConsents(db, app.id),
     secrets: (await directory.listSecrets(db, app.id)).map((s) => ({ id: s.id, hint: s.hint, createdAt: s.created_at })),
+    signInAudience: app.sign_in_audience,
+    certificates: (await creds.listCertificates(db, app.id)).map((c) => c.thumbprint),
+    exposedScopes: (await creds.exposedScopes(db, app.id)).map((s) => `api://${app.client_id}/${s}`),
+    apiConsents: (await creds.allApiConsents(db, app.id)).map((c) => `api://${c.apiClientId}/${c.scope}`),
   };
 }
 

@@ -44,6 +44,7 @@ export interface CommandSpec {
 // The commands pull in the database drivers and crypto; loading them only when a command runs keeps
 // --help and usage errors instant.
 const load = () => import('./commands.js');
+const loadCredentials = () => import('./app-credential-commands.js');
 
 /** Ties a command's result type to its renderer, then erases it for the table. */
 function command<T>(
@@ -172,6 +173,10 @@ export const COMMANDS: CommandSpec[] = [
                     ['application permissions', list(app.permissions)],
                     ['consented scopes', list(app.consentedScopes)],
                     ['secrets', list(app.secrets.map((s) => `${s.hint}… (id ${s.id})`))],
+                    ['sign-in audience', app.signInAudience],
+                    ['certificates', list(app.certificates)],
+                    ['exposed scopes', list(app.exposedScopes)],
+                    ['API consents', list(app.apiConsents)],
                   ],
                   '  ',
                 ),
@@ -265,8 +270,25 @@ export const COMMANDS: CommandSpec[] = [
     words: ['app', 'consent'],
     summary: 'Grant tenant-wide admin consent to delegated scopes',
     details: 'Like "API permissions > Delegated permissions" plus "Grant admin consent for <tenant>": every user of the tenant is covered.',
-    options: [clientId, scopes(true, 'Delegated scopes, e.g. OnlineMeetings.ReadWrite,User.Read')],
-    run: async (ctx, a) => (await load()).appConsent(ctx, { clientId: a.get('client-id'), scopes: a.list('scopes') ?? [] }),
+    options: [
+      clientId,
+      scopes(true, 'Delegated scopes, e.g. OnlineMeetings.ReadWrite,User.Read (of Graph, or of --api)'),
+      {
+        name: 'api',
+        type: 'string',
+        value: '<guid|api://guid>',
+        description: "Consent to this app's exposed scopes instead of Graph's (see app expose)",
+      },
+    ],
+    run: async (ctx, a) => {
+      const api = a.opt('api');
+      const input = { clientId: a.get('client-id'), scopes: a.list('scopes') ?? [] };
+      if (api !== undefined) {
+        const r = await (await loadCredentials()).appConsentApi(ctx, { ...input, api });
+        return { ...r, consentedScopes: r.consentedScopes.map((s) => `${r.api}/${s}`) };
+      }
+      return (await load()).appConsent(ctx, input);
+    },
     render: (r) => `Consented ${list(r.consented)} for ${r.clientId}. Consented scopes: ${list(r.consentedScopes)}.`,
   }),
   command({
@@ -275,6 +297,62 @@ export const COMMANDS: CommandSpec[] = [
     options: [clientId, scopes(true, 'Delegated scopes to revoke')],
     run: async (ctx, a) => (await load()).appUnconsent(ctx, { clientId: a.get('client-id'), scopes: a.list('scopes') ?? [] }),
     render: (r) => `Revoked consent to ${list(r.revoked)} for ${r.clientId}. Consented scopes: ${list(r.consentedScopes)}.`,
+  }),
+  command({
+    words: ['app', 'certificate', 'add'],
+    summary: 'Register a public certificate (PEM) for certificate credentials; prints its thumbprint',
+    details:
+      'Like "Certificates & secrets > Certificates > Upload certificate". Only the public certificate is stored. ' +
+      'The app then authenticates with a client assertion signed by the private key (RS256 or PS256, header x5t or x5t#S256).',
+    options: [
+      clientId,
+      { name: 'cert-file', type: 'string', value: '<pem>', description: 'PEM file with the public certificate', required: true },
+    ],
+    run: async (ctx, a) => (await loadCredentials()).appCertificateAdd(ctx, { clientId: a.get('client-id'), certFile: a.get('cert-file') }),
+    render: (r) => r.thumbprint,
+  }),
+  command({
+    words: ['app', 'certificate', 'list'],
+    summary: "List an application's certificates (thumbprints, subject, validity)",
+    options: [clientId],
+    run: async (ctx, a) => (await loadCredentials()).appCertificateList(ctx, { clientId: a.get('client-id') }),
+    render: (cs) =>
+      table(
+        ['thumbprint', 'subject', 'not before', 'not after', 'key id'],
+        cs.map((c) => [c.thumbprint, c.subject, c.notBefore, c.notAfter, c.keyId]),
+        'No certificates.',
+      ),
+  }),
+  command({
+    words: ['app', 'certificate', 'remove'],
+    summary: 'Remove a certificate (by SHA-1 or SHA-256 thumbprint, or key id)',
+    options: [
+      clientId,
+      { name: 'thumbprint', type: 'string', value: '<hex|key id>', description: 'The certificate to remove', required: true },
+    ],
+    run: async (ctx, a) =>
+      (await loadCredentials()).appCertificateRemove(ctx, { clientId: a.get('client-id'), thumbprint: a.get('thumbprint') }),
+    render: (r) => `Removed certificate ${r.removed.thumbprint} of ${r.clientId}.`,
+  }),
+  command({
+    words: ['app', 'expose'],
+    summary: 'Expose a delegated scope of an application as an API (api://<client id>/<scope>)',
+    details:
+      'Like "Expose an API > Add a scope" with the default Application ID URI api://<client id>. Other apps get tokens ' +
+      'for it once consented (app consent --api), and the API exchanges them for Graph tokens with on-behalf-of.',
+    options: [clientId, { name: 'scope', type: 'string', value: '<name>', description: 'Scope name, e.g. access_as_user', required: true }],
+    run: async (ctx, a) => (await loadCredentials()).appExpose(ctx, { clientId: a.get('client-id'), scope: a.get('scope') }),
+    render: (r) => `${r.clientId} exposes ${list(r.scopes.map((s) => `${r.applicationIdUri}/${s}`))}.`,
+  }),
+  command({
+    words: ['app', 'audience'],
+    summary: 'Set supported account types: AzureADMyOrg (single tenant) or AzureADMultipleOrgs (also at /common, /organizations)',
+    options: [
+      clientId,
+      { name: 'audience', type: 'string', value: '<AzureADMyOrg|AzureADMultipleOrgs>', description: 'Sign-in audience', required: true },
+    ],
+    run: async (ctx, a) => (await loadCredentials()).appAudience(ctx, { clientId: a.get('client-id'), audience: a.get('audience') }),
+    render: (r) => `Sign-in audience of ${r.clientId}: ${r.signInAudience}.`,
   }),
   command({
     words: ['policy', 'list'],

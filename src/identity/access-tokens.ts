@@ -39,8 +39,11 @@ export interface UserTokenInput {
   clientId: string;
   appDisplayName: string;
   scopes: string[];
-  clientAuth: '0' | '1';
+  /** Entra's appidacr: 0 = public client, 1 = client secret, 2 = certificate. */
+  clientAuth: '0' | '1' | '2';
   cae: boolean;
+  /** The resource: Graph unless the token is for an API an app exposes (api://{clientId}, issue #13). */
+  audience?: string;
 }
 
 /** Verified tokens kept in memory, so a client's next request skips the RSA signature check. */
@@ -82,7 +85,7 @@ export class AccessTokens {
   async mintUserToken(input: UserTokenInput): Promise<string> {
     const iss = stsIssuer(input.tenantId);
     return this.sign({
-      aud: GRAPH_AUDIENCES[1],
+      aud: input.audience ?? GRAPH_AUDIENCES[1],
       iss,
       idp: iss,
       acr: '1',

@@ -112,4 +112,137 @@ export const entra = {
       7000219,
       'The client presented credentials in both the body and the Authorization header; use one.',
     ),
+
+  // --- certificate credentials (client assertions) ----------------------------------------------------
+  unsupportedAssertionType: (type: string) =>
+    new EntraError(
+      400,
+      'invalid_request',
+      90014,
+      `The client_assertion_type '${type}' is not supported; use 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.`,
+    ),
+  malformedAssertion: () => new EntraError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.'),
+  unsupportedAssertionAlgorithm: (alg: string) =>
+    new EntraError(
+      401,
+      'invalid_client',
+      5002738,
+      `Invalid JWT token. '${alg}' is not a supported signature algorithm. Supported signing algorithms are: 'RS256, PS256'.`,
+    ),
+  assertionClientMismatch: () =>
+    new EntraError(
+      401,
+      'invalid_client',
+      700021,
+      "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .",
+    ),
+  assertionKeyNotFound: (clientId: string, thumbprint: string | undefined) =>
+    new EntraError(
+      401,
+      'invalid_client',
+      700027,
+      `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., ${
+        thumbprint ? `Thumbprint of key used by client: '${thumbprint}', ` : ''
+      }Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`,
+    ),
+  assertionKeyExpired: (clientId: string, thumbprint: string) =>
+    new EntraError(
+      401,
+      'invalid_client',
+      700027,
+      `Client assertion failed signature validation. [Reason - The key used is expired., Thumbprint of key used by client: '${thumbprint}', Found key 'Start=…, End=…', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`,
+    ),
+  assertionBadSignature: (clientId: string) =>
+    new EntraError(
+      401,
+      'invalid_client',
+      700027,
+      `Client assertion failed signature validation. [Reason - The provided signature value did not match the expected signature value., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`,
+    ),
+  assertionAudience: () =>
+    new EntraError(
+      401,
+      'invalid_client',
+      700023,
+      'Client assertion audience claim does not match Realm issuer. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .',
+    ),
+  assertionTimeRange: (nowMs: number, nbf: number, exp: number) =>
+    new EntraError(
+      401,
+      'invalid_client',
+      700024,
+      `Client assertion is not within its valid time range. Current time: ${new Date(nowMs).toISOString()}, assertion valid from ${new Date(nbf * 1000).toISOString()}, expiry time of assertion ${new Date(exp * 1000).toISOString()}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .`,
+    ),
+
+  // --- tenant aliases (/common, /organizations, /consumers) ------------------------------------------
+  noTenantInformation: () =>
+    new EntraError(
+      400,
+      'invalid_request',
+      50059,
+      'No tenant-identifying information found in either the request or implied by any provided credentials.',
+    ),
+  notMultiTenant: (clientId: string, name: string) =>
+    new EntraError(
+      400,
+      'invalid_request',
+      50194,
+      `Application '${clientId}'(${name}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.`,
+    ),
+  consumersRefused: (clientId: string, name: string) =>
+    new EntraError(
+      400,
+      'invalid_request',
+      9002331,
+      `Application '${clientId}'(${name}) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.`,
+    ),
+
+  // --- on-behalf-of ------------------------------------------------------------------------------------
+  oboKeyNotFound: () =>
+    new EntraError(400, 'invalid_grant', 50013, 'Assertion failed signature validation. [Reason - The key was not found.]'),
+  oboBadSignature: () =>
+    new EntraError(
+      400,
+      'invalid_grant',
+      50013,
+      'Assertion failed signature validation. [Reason - The provided signature value did not match the expected signature value.]',
+    ),
+  oboMalformed: () => new EntraError(400, 'invalid_grant', 50027, 'JWT token is invalid or malformed.'),
+  oboAudience: (aud: string, clientId: string, name: string) =>
+    new EntraError(
+      400,
+      'invalid_grant',
+      500131,
+      `Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '${aud}' and the expected audience is '${clientId}' or one of the Application Uris of this application with App ID '${clientId}'(${name}). The downstream client must request a token for the expected audience (the application that made the OBO request) and this application should use that token as the assertion.`,
+    ),
+  oboExpired: (nowMs: number, exp: number) =>
+    new EntraError(
+      400,
+      'invalid_grant',
+      500133,
+      `Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: ${new Date(nowMs).toISOString()}, expiry time of assertion ${new Date(exp * 1000).toISOString()}.`,
+    ),
+  invalidRequestedTokenUse: (value: string) =>
+    new EntraError(
+      400,
+      'invalid_request',
+      900144,
+      `The value '${value}' of 'requested_token_use' is not valid; on-behalf-of requests use 'on_behalf_of'.`,
+    ),
+
+  // --- scopes and resources ------------------------------------------------------------------------------
+  moreThanOneResource: (scope: string) =>
+    new EntraError(
+      400,
+      'invalid_request',
+      28000,
+      `Provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${scope} is not valid.`,
+    ),
+  resourceNotFound: (resource: string, tenant: string) =>
+    new EntraError(
+      400,
+      'invalid_resource',
+      500011,
+      `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+    ),
 };

@@ -1,11 +1,15 @@
-import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { applicationIdUri } from '../domain/directory/app-credentials-service.js';
 import type { Kysely } from 'kysely';
 import { APPLICATION_PERMISSIONS, DELEGATED_SCOPES, OIDC_SCOPES, canonicalPermission } from '../domain/directory/permissions.js';
 import * as directory from '../storage/repositories/directory-repository.js';
 import type { ApplicationRow, Database, TenantRow } from '../storage/tables.js';
+import * as creds from '../storage/repositories/app-credentials-repository.js';
 import { GRAPH_AUDIENCES, GRAPH_RESOURCE, type AccessTokens } from './access-tokens.js';
+import { authenticateClient, type ClientAuthMethod, type ClientCredentials } from './client-authentication.js';
 import { EntraError, entra } from './entra-errors.js';
-import { DUMMY_PASSWORD_HASH, secretMatches, verifyPassword } from './secrets.js';
+import { JWT_BEARER_GRANT, onBehalfOf } from './on-behalf-of.js';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
 import type { SigningKeyStore } from './signing-keys.js';
 
 export type TokenRequest = Record<string, string | undefined>;
@@ -20,6 +24,8 @@ export interface GrantContext {
   issuer: (tid: string) => string;
   /** The request's Origin header: present on browser (cross-origin) requests only. */
   origin: string | undefined;
+  /** The whole request context, for the shared client authentication (secret or certificate, #13). */
+  request: TokenRequestContext;
 }
 export type GrantHandler = (ctx: GrantContext) => Promise<TokenResponse>;
 
@@ -46,9 +52,39 @@ export interface TokenResponse {
 const REFRESH_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 const GRAPH_PREFIXES = [`${GRAPH_RESOURCE}/`, `${GRAPH_AUDIENCES[1]}/`];
 
+/** Entra's tenant-independent authorities (the `{tenant}` segment): the tenant comes from the user. */
+export type TenantAlias = 'common' | 'organizations' | 'consumers';
+const ALIASES: readonly string[] = ['common', 'organizations', 'consumers'];
+export const tenantAlias = (segment: string): TenantAlias | undefined =>
+  ALIASES.includes(segment.toLowerCase()) ? (segment.toLowerCase() as TenantAlias) : undefined;
+
+/** What a grant knows about its request: where it arrived, for which tenant, and how the client presented itself. */
+export interface TokenRequestContext {
+  segment: string;
+  /** Set for /common, /organizations, /consumers; `tenant` is then unknown until the user is. */
+  alias: TenantAlias | undefined;
+  tenant: TenantRow | undefined;
+  clientId: string;
+  credentials: ClientCredentials;
+  /** The origin the request reached (scheme://host:port), which a client assertion's `aud` must name. */
+  requestOrigin: string;
+  issuer: (tid: string) => string;
+}
+
+/** The resource a delegated token is for: Graph, or an API another app exposes (api://{clientId}). */
+export type DelegatedResource = { kind: 'graph' } | { kind: 'api'; app: ApplicationRow };
+
+export interface DelegatedScopes {
+  resource: DelegatedResource;
+  /** Scope names within the resource (e.g. OnlineMeetings.ReadWrite, access_as_user): the token's `scp`. */
+  scopes: string[];
+  oidc: string[];
+}
+
 /**
- * The grants of the emulated Entra ID token endpoint (client-compat §5, §7): client_credentials (secret
- * in the body or HTTP Basic), password (ROPC, for headless delegated tests) and refresh_token.
+ * The grants of the emulated Entra ID token endpoint (client-compat §5, §7): client_credentials, password
+ * (ROPC, for headless delegated tests), refresh_token and on-behalf-of (on-behalf-of.ts). Every grant
+ * authenticates its client through client-authentication.ts (secret, Basic, or certificate assertion).
  */
 export class TokenService {
   /** Grants added by their own modules (authorization_code, device_code), by grant_type. */
@@ -59,76 +95,121 @@ export class TokenService {
   }
 
   constructor(
-    private readonly db: Kysely<Database>,
+    readonly db: Kysely<Database>,
     private readonly tokens: AccessTokens,
     private readonly keys: SigningKeyStore,
     /** The service's clock (src/util/clock.ts), for the id_token's iat/exp. */
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** `issuer` is the OIDC issuer of the origin the client used (client-compat §1.5), for the id_token. */
+  /**
+   * `issuer` is the OIDC issuer of the origin the client used (client-compat §1.5), for the id_token;
+   * `context.requestOrigin` is that origin, which a client assertion's `aud` must name.
+   */
   async token(
     tenantSegment: string,
     params: TokenRequest,
     basic: { id: string; secret: string } | undefined,
     issuer: (tid: string) => string,
-    context: { origin?: string } = {},
+    /** `origin`: the request's Origin header (browser requests only); `requestOrigin`: the origin it reached. */
+    context: { origin?: string; requestOrigin?: string } = {},
   ): Promise<TokenResponse> {
-    const tenant = await directory.findTenant(this.db, tenantSegment);
-    if (!tenant) throw entra.tenantNotFound(tenantSegment);
+    const alias = tenantAlias(tenantSegment);
+    const tenant = alias ? undefined : await directory.findTenant(this.db, tenantSegment);
+    if (!alias && !tenant) throw entra.tenantNotFound(tenantSegment);
     const grant = params.grant_type;
     if (!grant) throw entra.missingParameter('grant_type');
     if (basic && params.client_id && basic.id.toLowerCase() !== params.client_id.toLowerCase()) throw entra.ambiguousClientAuth();
     const clientId = basic?.id ?? params.client_id;
     if (!clientId) throw entra.missingParameter('client_id');
-    const secret = basic?.secret ?? params.client_secret;
+    const ctx: TokenRequestContext = {
+      segment: tenantSegment,
+      alias,
+      tenant,
+      clientId,
+      credentials: {
+        secret: basic?.secret ?? params.client_secret,
+        assertionType: params.client_assertion_type,
+        assertion: params.client_assertion,
+      },
+      requestOrigin: context.requestOrigin ?? '',
+      issuer,
+    };
 
     switch (grant) {
       case 'client_credentials':
-        return this.clientCredentials(tenant, clientId, secret, params.scope, params.client_assertion);
+        return this.clientCredentials(ctx, params.scope);
       case 'password':
-        return this.password(tenant, clientId, secret, params, issuer);
+        return this.password(ctx, params);
       case 'refresh_token':
-        return this.refresh(tenant, clientId, secret, params, issuer, context.origin);
+        return this.refresh(ctx, params, context.origin);
+      case JWT_BEARER_GRANT:
+        return onBehalfOf(this, this.keys, ctx, params);
       default: {
         const handler = this.grants.get(grant);
         if (!handler) throw entra.unsupportedGrant(grant);
-        return handler({ tenant, clientId, secret, params, issuer, origin: context.origin });
+        // The grants of the sign-in (#12) redeem codes issued at a tenant; at /common they would take the
+        // tenant from the code (not done yet).
+        if (!tenant) throw entra.noTenantInformation();
+        return handler({ tenant, clientId, secret: ctx.credentials.secret, params, issuer, origin: context.origin, request: ctx });
       }
     }
   }
 
-  async application(tenant: TenantRow, clientId: string): Promise<ApplicationRow> {
+  /**
+   * The client app of a request. At a tenant, apps are single-tenant here: an app of another tenant is
+   * "not found in the directory", as in Entra. At /common and /organizations the app must be multi-tenant
+   * (AADSTS50194), and /consumers serves no app of this work-account directory (AADSTS9002331).
+   */
+  async application(ctx: TokenRequestContext): Promise<ApplicationRow> {
+    const app = await directory.findApplicationByClientId(this.db, ctx.clientId);
+    if (!ctx.alias) {
+      if (!app || app.tenant_id !== ctx.tenant!.id) throw entra.applicationNotFound(ctx.clientId, ctx.tenant!.id);
+      return app;
+    }
+    if (!app) throw entra.applicationNotFound(ctx.clientId, ctx.segment);
+    if (ctx.alias === 'consumers') throw entra.consumersRefused(app.client_id, app.display_name);
+    if (app.sign_in_audience !== 'AzureADMultipleOrgs') throw entra.notMultiTenant(app.client_id, app.display_name);
+    return app;
+  }
+
+  /** The tenant of a signed-in user, which at /common is only known now; the app must be usable there. */
+  async userTenant(ctx: TokenRequestContext, app: ApplicationRow, tenantId: string): Promise<TenantRow | undefined> {
+    if (ctx.tenant) return ctx.tenant.id === tenantId ? ctx.tenant : undefined;
+    const tenant = await directory.findTenant(this.db, tenantId);
+    // A multi-tenant app still needs a service principal in the user's tenant; here an app exists in its own tenant only.
+    if (tenant && app.tenant_id !== tenant.id) throw entra.applicationNotFound(app.client_id, tenant.id);
+    return tenant;
+  }
+
+  /** The client app at a named tenant (single-tenant rule), for the grant modules of the sign-in (#12). */
+  async tenantApplication(tenant: TenantRow, clientId: string): Promise<ApplicationRow> {
     const app = await directory.findApplicationByClientId(this.db, clientId);
-    // Apps are single-tenant here: an app of another tenant is "not found in the directory", as in Entra.
     if (!app || app.tenant_id !== tenant.id) throw entra.applicationNotFound(clientId, tenant.id);
     return app;
   }
 
-  /**
-   * Checks the client secret, or that the app may act as a public client; returns Entra's appidacr.
-   * The one client-authentication step of every grant: replace or extend it here (certificates, #13).
-   */
-  async authenticateClient(app: ApplicationRow, secret: string | undefined, publicAllowed: boolean): Promise<'0' | '1'> {
-    if (secret === undefined || secret === '') {
-      if (publicAllowed && app.allow_public_client) return '0';
-      throw entra.clientSecretRequired();
-    }
-    if (!secretMatches(secret, await directory.secretHashes(this.db, app.id))) throw entra.invalidClientSecret(app.client_id);
-    return '1';
+  /** The shared client-authentication step for the grant modules of the sign-in (#12): secret or certificate. */
+  authenticateClient(app: ApplicationRow, ctx: GrantContext, publicAllowed: boolean): Promise<ClientAuthMethod> {
+    return this.authenticate(ctx.request, app, publicAllowed);
   }
 
-  private async clientCredentials(
-    tenant: TenantRow,
-    clientId: string,
-    secret: string | undefined,
-    scope: string | undefined,
-    assertion: string | undefined,
-  ): Promise<TokenResponse> {
-    const app = await this.application(tenant, clientId);
-    if (assertion !== undefined) throw entra.badClientAuth(); // certificate credentials are not supported yet
-    if (!secret) throw entra.badClientAuth();
-    await this.authenticateClient(app, secret, false);
+  /** The shared client-authentication step (client-authentication.ts); returns Entra's appidacr. */
+  authenticate(ctx: TokenRequestContext, app: ApplicationRow, publicAllowed: boolean): Promise<ClientAuthMethod> {
+    return authenticateClient(this.db, app, ctx.credentials, {
+      publicAllowed,
+      endpoint: { origin: ctx.requestOrigin, segment: ctx.segment, tenantId: ctx.tenant?.id ?? app.tenant_id },
+    });
+  }
+
+  private async clientCredentials(ctx: TokenRequestContext, scope: string | undefined): Promise<TokenResponse> {
+    // An app token is for one tenant, which /common cannot name (there is no user to take it from).
+    if (ctx.alias) throw entra.noTenantInformation();
+    const tenant = ctx.tenant!;
+    const app = await this.application(ctx);
+    const { secret, assertion, assertionType } = ctx.credentials;
+    if (!secret && assertion === undefined && assertionType === undefined) throw entra.badClientAuth();
+    const clientAuth = await this.authenticate(ctx, app, false);
     if (!scope) throw entra.missingParameter('scope');
     const scopes = scope.split(' ').filter(Boolean);
     if (scopes.length !== 1 || !GRAPH_PREFIXES.some((p) => scopes[0] === `${p}.default`)) throw entra.defaultScopeRequired(scope);
@@ -139,70 +220,102 @@ export class TokenService {
       clientId: app.client_id,
       appDisplayName: app.display_name,
       roles: roles.filter((r) => canonicalPermission(APPLICATION_PERMISSIONS, r)),
-      clientAuth: '1',
+      clientAuth: clientAuth === '2' ? '2' : '1',
     });
     return { token_type: 'Bearer', expires_in: this.tokens.lifetime, ext_expires_in: this.tokens.lifetime, access_token };
   }
 
-  /** Requested delegated scopes → Graph scope names; every one must be consented (AADSTS65001 otherwise). */
-  async delegatedScopes(app: ApplicationRow, scope: string | undefined): Promise<{ graph: string[]; oidc: string[] }> {
+  /**
+   * Requested delegated scopes → the resource and the token's scopes. Every requested scope must be
+   * consented (AADSTS65001 otherwise), and, as in Entra, the token then carries every scope consented
+   * for that resource, not only those requested; `.default` asks for exactly that. One resource per
+   * request (AADSTS28000): Graph, or an API an app exposes (api://{clientId}/{scope}).
+   */
+  async delegatedScopes(app: ApplicationRow, scope: string | undefined): Promise<DelegatedScopes> {
     if (!scope) throw entra.missingParameter('scope');
-    const consented = await directory.delegatedConsents(this.db, app.id);
-    const graph = new Set<string>();
     const oidc: string[] = [];
+    const requested: Array<{ raw: string; resource: string; name: string }> = [];
     for (const raw of scope.split(' ').filter(Boolean)) {
       if ((OIDC_SCOPES as readonly string[]).includes(raw)) {
         oidc.push(raw);
         continue;
       }
       const prefix = GRAPH_PREFIXES.find((p) => raw.toLowerCase().startsWith(p.toLowerCase()));
-      const name = prefix ? raw.slice(prefix.length) : raw;
-      if (!prefix && raw.includes('/')) throw entra.invalidScope(raw); // another resource
-      if (name === '.default') {
-        consented.forEach((s) => graph.add(s));
-        continue;
-      }
-      const known = canonicalPermission(DELEGATED_SCOPES, name);
-      if (!known) throw entra.invalidScope(raw);
-      if (!consented.includes(known)) throw entra.notConsented(app.client_id, app.display_name);
-      graph.add(known);
+      if (prefix) requested.push({ raw, resource: 'graph', name: raw.slice(prefix.length) });
+      else if (raw.includes('/')) {
+        const cut = raw.lastIndexOf('/');
+        requested.push({
+          raw,
+          resource: raw
+            .slice(0, cut)
+            .toLowerCase()
+            .replace(/^api:\/\//, ''),
+          name: raw.slice(cut + 1),
+        });
+      } else requested.push({ raw, resource: 'graph', name: raw }); // a bare name is a Graph scope
     }
     // A sign-in-only request (`openid profile`, what MSAL sends for a login without resource scopes) gets,
     // as in Entra, a Graph token carrying the scopes the app was consented to.
-    if (graph.size === 0 && oidc.includes('openid')) consented.forEach((s) => graph.add(s));
-    if (graph.size === 0) throw entra.invalidScope(scope);
-    return { graph: [...graph], oidc };
+    if (requested.length === 0 && oidc.includes('openid')) requested.push({ raw: '.default', resource: 'graph', name: '.default' });
+    if (requested.length === 0) throw entra.invalidScope(scope);
+    if (new Set(requested.map((r) => r.resource)).size > 1) throw entra.moreThanOneResource(scope);
+
+    if (requested[0]!.resource === 'graph') {
+      const consented = await directory.delegatedConsents(this.db, app.id);
+      for (const r of requested) {
+        if (r.name === '.default') continue;
+        const known = canonicalPermission(DELEGATED_SCOPES, r.name);
+        if (!known) throw entra.invalidScope(r.raw);
+        if (!consented.includes(known)) throw entra.notConsented(app.client_id, app.display_name);
+      }
+      if (consented.length === 0) throw entra.notConsented(app.client_id, app.display_name);
+      return { resource: { kind: 'graph' }, scopes: consented, oidc };
+    }
+
+    const api = await creds.findApiApplication(this.db, requested[0]!.resource);
+    if (!api || api.tenant_id !== app.tenant_id) throw entra.invalidScope(requested[0]!.raw);
+    const exposed = await creds.exposedScopes(this.db, api.id);
+    const consented = await creds.apiConsents(this.db, app.id, api.id);
+    for (const r of requested) {
+      if (r.name === '.default') continue;
+      const known = exposed.find((e) => e.toLowerCase() === r.name.toLowerCase());
+      if (!known) throw entra.invalidScope(r.raw);
+      if (!consented.includes(known)) throw entra.notConsented(app.client_id, app.display_name);
+    }
+    if (consented.length === 0) throw entra.notConsented(app.client_id, app.display_name);
+    return { resource: { kind: 'api', app: api }, scopes: consented, oidc };
   }
 
-  private async password(
-    tenant: TenantRow,
-    clientId: string,
-    secret: string | undefined,
-    params: TokenRequest,
-    issuer: (tid: string) => string,
-  ): Promise<TokenResponse> {
-    const app = await this.application(tenant, clientId);
-    const clientAuth = await this.authenticateClient(app, secret, true);
+  private async password(ctx: TokenRequestContext, params: TokenRequest): Promise<TokenResponse> {
+    const app = await this.application(ctx);
+    const clientAuth = await this.authenticate(ctx, app, true);
     if (!params.username) throw entra.missingParameter('username');
     if (params.password === undefined) throw entra.missingParameter('password');
     const user = await directory.findUserByUpn(this.db, params.username);
     // An unknown user costs the same time and gets the same answer as a wrong password: no account enumeration.
     const ok = await verifyPassword(params.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
-    if (!user || !ok || user.tenant_id !== tenant.id) throw entra.invalidCredentials();
+    if (!user || !ok) throw entra.invalidCredentials();
+    const tenant = await this.userTenant(ctx, app, user.tenant_id);
+    if (!tenant) throw entra.invalidCredentials();
     const scopes = await this.delegatedScopes(app, params.scope);
-    return this.userTokens(tenant, app, user, scopes, clientAuth, params.claims, issuer);
+    return this.userTokens(tenant, app, user, scopes, clientAuth, params.claims, ctx.issuer);
   }
 
-  private async refresh(
-    tenant: TenantRow,
-    clientId: string,
-    secret: string | undefined,
-    params: TokenRequest,
-    issuer: (tid: string) => string,
-    origin: string | undefined,
-  ): Promise<TokenResponse> {
-    const app = await this.application(tenant, clientId);
+  private async refresh(ctx: TokenRequestContext, params: TokenRequest, origin: string | undefined): Promise<TokenResponse> {
+    const app = await this.application(ctx);
     if (!params.refresh_token) throw entra.missingParameter('refresh_token');
+    // At /common the tenant is the one the refresh token was issued in; the signature check below,
+    // with an issuer bound to that tenant, is what makes the unverified read safe.
+    let tenantId = ctx.tenant?.id;
+    if (!tenantId) {
+      try {
+        const tid = decodeJwt(params.refresh_token).tid;
+        if (typeof tid === 'string') tenantId = tid;
+      } catch {
+        throw entra.invalidRefreshToken();
+      }
+    }
+    if (!tenantId) throw entra.invalidRefreshToken();
     let claims: JWTPayload;
     try {
       const { kid } = decodeProtectedHeader(params.refresh_token);
@@ -211,12 +324,13 @@ export class TokenService {
       ({ payload: claims } = await jwtVerify(params.refresh_token, key, {
         algorithms: ['RS256'],
         audience: app.client_id,
-        issuer: `refresh:${tenant.id}`,
+        issuer: `refresh:${tenantId}`,
         typ: 'rt+jwt',
       }));
     } catch {
       throw entra.invalidRefreshToken();
     }
+    const tenant = await this.userTenant(ctx, app, tenantId);
     // A single-page app's refresh token is redeemed by the browser without a secret, as its code was;
     // it stays a single-page app's token (24 hours) and only a browser may redeem it (AADSTS9002327).
     const spa = claims.spa === true;
@@ -227,9 +341,9 @@ export class TokenService {
         9002327,
         "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
       );
-    const clientAuth = spa ? '0' : await this.authenticateClient(app, secret, true);
+    const clientAuth = spa ? '0' : await this.authenticate(ctx, app, true);
     const user = typeof claims.oid === 'string' ? await directory.findUserById(this.db, claims.oid) : undefined;
-    if (!user || user.tenant_id !== tenant.id) throw entra.invalidRefreshToken();
+    if (!tenant || !user || user.tenant_id !== tenant.id) throw entra.invalidRefreshToken();
     const scopes = await this.delegatedScopes(app, params.scope ?? `${GRAPH_RESOURCE}/.default offline_access`);
     return this.userTokens(
       tenant,
@@ -238,7 +352,7 @@ export class TokenService {
       scopes,
       clientAuth,
       params.claims,
-      issuer,
+      ctx.issuer,
       spa ? { refreshLifetimeSeconds: REFRESH_TOKEN_LIFETIME_SECONDS, spa } : {},
     );
   }
@@ -247,8 +361,8 @@ export class TokenService {
     tenant: TenantRow,
     app: ApplicationRow,
     user: { id: string; upn: string; display_name: string },
-    scopes: { graph: string[]; oidc: string[] },
-    clientAuth: '0' | '1',
+    scopes: DelegatedScopes,
+    clientAuth: ClientAuthMethod,
     claimsParam: string | undefined,
     issuer: (tid: string) => string,
     options: UserTokenOptions = {},
@@ -260,10 +374,12 @@ export class TokenService {
       displayName: user.display_name,
       clientId: app.client_id,
       appDisplayName: app.display_name,
-      scopes: scopes.graph,
+      scopes: scopes.scopes,
       clientAuth,
+      audience: scopes.resource.kind === 'api' ? applicationIdUri(scopes.resource.app.client_id) : undefined,
       cae: (claimsParam ?? '').includes('cp1'),
     });
+    const resourceUri = scopes.resource.kind === 'api' ? applicationIdUri(scopes.resource.app.client_id) : GRAPH_RESOURCE;
     const now = Math.floor(this.clock() / 1000);
     const key = this.keys.active;
     const id_token = await new SignJWT({
@@ -285,7 +401,7 @@ export class TokenService {
       .sign(key.privateKey);
     const response: TokenResponse = {
       token_type: 'Bearer',
-      scope: scopes.graph.map((s) => `${GRAPH_RESOURCE}/${s}`).join(' '),
+      scope: scopes.scopes.map((s) => `${resourceUri}/${s}`).join(' '),
       expires_in: this.tokens.lifetime,
       ext_expires_in: this.tokens.lifetime,
       access_token,

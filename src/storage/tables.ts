@@ -12,6 +12,9 @@ export interface Database {
   application_secrets: ApplicationSecretsTable;
   application_permissions: ApplicationPermissionsTable;
   delegated_consents: DelegatedConsentsTable;
+  application_certificates: ApplicationCertificatesTable;
+  exposed_scopes: ExposedScopesTable;
+  api_consents: ApiConsentsTable;
   access_policies: AccessPoliciesTable;
   access_policy_apps: AccessPolicyAppsTable;
   access_policy_assignments: AccessPolicyAssignmentsTable;
@@ -57,6 +60,8 @@ export interface ApplicationsTable {
   /** Entra's "Allow public client flows": ROPC without a client secret. */
   allow_public_client: number;
   created_at: string;
+  /** Entra's signInAudience: 'AzureADMyOrg' (single tenant) or 'AzureADMultipleOrgs' (usable at /common). */
+  sign_in_audience: Generated<string>;
 }
 export interface ApplicationSecretsTable {
   id: string;
@@ -73,6 +78,33 @@ export interface ApplicationPermissionsTable {
 }
 export interface DelegatedConsentsTable {
   application_id: string;
+  scope: string;
+}
+/** A certificate credential: the public certificate only (Entra's keyCredentials); never a private key. */
+export interface ApplicationCertificatesTable {
+  id: string;
+  application_id: string;
+  /** SHA-1 of the DER, upper-case hex: the thumbprint Entra shows and `x5t` names. */
+  thumbprint: string;
+  /** SHA-256 of the DER, upper-case hex: what `x5t#S256` names. */
+  thumbprint_sha256: string;
+  /** PEM of the public certificate. */
+  certificate: string;
+  subject: string;
+  not_before: string;
+  not_after: string;
+  created_at: string;
+}
+/** A delegated scope an app exposes as an API ("Expose an API"): api://{clientId}/{scope}. */
+export interface ExposedScopesTable {
+  application_id: string;
+  scope: string;
+  created_at: string;
+}
+/** Tenant-wide admin consent of one app (application_id) to a scope another app exposes. */
+export interface ApiConsentsTable {
+  application_id: string;
+  api_application_id: string;
   scope: string;
 }
 export interface AccessPoliciesTable {

@@ -37,8 +37,8 @@ export interface SdkWorker {
  * Forks test/sdk/worker.ts with NODE_EXTRA_CA_CERTS=caPath, so the official Microsoft clients in it
  * trust the server's local CA exactly as a real app would (set at process start; client-compat §4.7).
  */
-export async function startSdkWorker(caPath: string): Promise<SdkWorker> {
-  const child: ChildProcess = fork(WORKER, [], {
+export async function startSdkWorker(caPath: string, worker: string = WORKER): Promise<SdkWorker> {
+  const child: ChildProcess = fork(worker, [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath },
     // Keep the worker's output off the test runner's stdout; it is attached to failures instead.

@@ -6,6 +6,7 @@ import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { DEMO } from '../../src/domain/directory/demo-directory.js';
 import type { StoreKind } from '../../src/storage/database.js';
+import { findUserByUpn } from '../../src/storage/repositories/directory-repository.js';
 import { freshStore, type TestStore } from './stores.js';
 
 export { DEMO };
@@ -20,7 +21,11 @@ export interface TestApp {
   inject(opts: InjectOptions): Promise<LightMyRequestResponse>;
   /** An app-only token for the demo Meeting Scheduler (or another app). */
   appToken(clientId?: string, secret?: string, tenant?: string): Promise<string>;
-  /** A delegated token through the demo Meeting Client (ROPC). */
+  /**
+   * A delegated token of the demo Meeting Client for a user, carrying exactly `scopes`, to test Graph's
+   * scope checks. Minted with the service's own keys (as `token user --scopes` does): the token endpoint,
+   * like Entra, would put every consented scope in it (issue #13; see test/identity/token-flows.test.ts).
+   */
   userToken(upn?: string, scopes?: string[]): Promise<string>;
   close(): Promise<void>;
 }
@@ -63,14 +68,21 @@ export async function startTestApp(
         client_secret: secret,
         scope: 'https://graph.microsoft.com/.default',
       }),
-    userToken: (upn = DEMO.contoso.alice.upn, scopes = ['OnlineMeetings.ReadWrite']) =>
-      token(upn.endsWith(DEMO.fabrikam.domain) ? DEMO.fabrikam.tenantId : DEMO.contoso.tenantId, {
-        grant_type: 'password',
-        client_id: DEMO.contoso.client.clientId,
-        username: upn,
-        password: DEMO.password,
-        scope: scopes.map((s) => `https://graph.microsoft.com/${s}`).join(' ') + ' openid profile offline_access',
-      }),
+    userToken: async (upn = DEMO.contoso.alice.upn, scopes = ['OnlineMeetings.ReadWrite']) => {
+      const user = await findUserByUpn(testStore.store.db, upn);
+      if (!user) throw new Error(`no user ${upn}`);
+      return app.graphMeetings.tokens.mintUserToken({
+        tenantId: user.tenant_id,
+        userId: user.id,
+        upn: user.upn,
+        displayName: user.display_name,
+        clientId: DEMO.contoso.client.clientId,
+        appDisplayName: DEMO.contoso.client.displayName,
+        scopes,
+        clientAuth: '0',
+        cae: false,
+      });
+    },
     close: async () => {
       await app.close();
       await testStore.cleanup();

@@ -143,14 +143,17 @@ for (const kind of STORES) {
       assertEntraError(await post(C.tenantId, { client_id: C.scheduler.clientId }), 400, 'invalid_request', 900144);
     });
 
-    test('password grant: delegated token with consented, requested scopes only; id_token and client_info', async () => {
+    test('password grant: delegated token with every consented scope (as Entra, issue #13); id_token and client_info', async () => {
       const res = await post(C.tenantId, userForm());
       assert.equal(res.statusCode, 200);
       const body = res.json();
-      assert.equal(body.scope, 'https://graph.microsoft.com/OnlineMeetings.ReadWrite');
+      assert.equal(
+        body.scope,
+        'https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/MailboxSettings.Read https://graph.microsoft.com/OnlineMeetings.Read https://graph.microsoft.com/OnlineMeetings.ReadWrite https://graph.microsoft.com/User.Read',
+      );
       const claims = decodeJwt(body.access_token);
       assert.equal(claims.idtyp, 'user');
-      assert.equal(claims.scp, 'OnlineMeetings.ReadWrite');
+      assert.equal(claims.scp, 'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read');
       assert.equal(claims.oid, C.alice.id);
       assert.equal(claims.upn, C.alice.upn);
       assert.equal(claims.name, C.alice.displayName);
@@ -168,7 +171,11 @@ for (const kind of STORES) {
         scope: 'https://graph.microsoft.com/OnlineMeetings.Read offline_access',
       });
       assert.equal(refreshed.statusCode, 200);
-      assert.equal(decodeJwt(refreshed.json().access_token).scp, 'OnlineMeetings.Read');
+      // Entra's rule (issue #13): a refresh asking for one consented scope still gets every consented scope.
+      assert.equal(
+        decodeJwt(refreshed.json().access_token).scp,
+        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
+      );
       assertEntraError(
         await post(C.tenantId, { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: `${body.refresh_token}x` }),
         400,

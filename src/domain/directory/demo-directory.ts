@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { isEmpty } from '../../storage/repositories/directory-repository.js';
 import type { Database } from '../../storage/tables.js';
 import { GraphError } from '../errors.js';
+import { AppCredentialsService } from './app-credentials-service.js';
 import { DirectoryService } from './directory-service.js';
 import type { MeetingTemplateDefinition } from './tenant-settings.js';
 
@@ -33,6 +34,13 @@ export const DEMO = {
       redirectUri: 'http://localhost/auth/callback',
     },
     spa: { clientId: '6b194f2c-cb6a-4db3-810f-3e211156d340', displayName: 'Meeting SPA', redirectUri: 'http://localhost' },
+    /** A middle-tier API (issue #13): exposes access_as_user, which Meeting Client may ask for; exchanges it on-behalf-of. */
+    api: {
+      clientId: 'c8a1f0d2-5b6e-4f3a-9d7c-2e4b6a8c0f13',
+      secret: 'meetings-api-demo-secret',
+      displayName: 'Meetings API',
+      scope: 'access_as_user',
+    },
     templateId: '05b9ed5f-2ac3-4470-aae9-f4a0c30b1a4b',
   },
   fabrikam: {
@@ -104,6 +112,13 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
     allowPublicClient: true,
   });
   await dir.consentDelegated(c.client.clientId, ['OnlineMeetings.ReadWrite', 'OnlineMeetings.Read', 'User.Read']);
+  // Issue #13: Meeting Client serves /common and /organizations too, and may call the demo middle-tier API.
+  const credentials = new AppCredentialsService(db);
+  await credentials.setSignInAudience(c.client.clientId, 'AzureADMultipleOrgs');
+  await dir.createApplication({ tenant: c.tenantId, clientId: c.api.clientId, displayName: c.api.displayName, secret: c.api.secret });
+  await dir.consentDelegated(c.api.clientId, ['OnlineMeetings.ReadWrite', 'User.Read']);
+  await credentials.exposeScope(c.api.clientId, c.api.scope);
+  await credentials.consentApi(c.client.clientId, c.api.clientId, [c.api.scope]);
   await dir.consentDelegated(c.client.clientId, ['Calendars.ReadWrite', 'MailboxSettings.Read']);
   // Interactive sign-in (issue 12). openid, profile, email and offline_access need no consent here:
   // OpenID Connect scopes are always granted (permissions.ts OIDC_SCOPES).

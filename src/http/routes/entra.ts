@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EntraError, entra } from '../../identity/entra-errors.js';
-import type { TokenService } from '../../identity/token-service.js';
+import { tenantAlias, type TokenService } from '../../identity/token-service.js';
+import { entraV1Routes } from './entra-v1.js';
 import type { SigningKeyStore } from '../../identity/signing-keys.js';
 import { findTenant } from '../../storage/repositories/directory-repository.js';
 import type { Kysely } from 'kysely';
@@ -48,7 +49,9 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
       .send(e.body(String(request.headers['client-request-id'] ?? request.id)));
   });
 
+  // /common, /organizations and /consumers have discovery documents too, with Entra's `{tenantid}` placeholder issuer.
   const tenantOf = async (segment: string) => {
+    if (tenantAlias(segment)) return { id: '{tenantid}' };
     const tenant = await findTenant(opts.db, segment);
     if (!tenant) throw entra.tenantNotFound(segment);
     return tenant;
@@ -60,7 +63,7 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
     const t = encodeURIComponent(request.params.tenant);
     return {
       token_endpoint: `${origin}/${t}/oauth2/v2.0/token`,
-      token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
       jwks_uri: `${origin}/${t}/discovery/v2.0/keys`,
       response_modes_supported: ['query', 'fragment', 'form_post'],
       subject_types_supported: ['pairwise'],
@@ -107,15 +110,20 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
         params,
         basicAuth(request.headers.authorization),
         (tid) => `${opts.requestOrigin(request)}/${tid}/v2.0`,
-        { origin: typeof request.headers.origin === 'string' ? request.headers.origin : undefined },
+        {
+          origin: typeof request.headers.origin === 'string' ? request.headers.origin : undefined,
+          requestOrigin: opts.requestOrigin(request),
+        },
       );
       // Tokens must not be cached by anything in between (RFC 6749 §5.1).
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(result);
     },
   );
+
+  await entraV1Routes(app, opts);
 }
 
-function basicAuth(header: string | undefined): { id: string; secret: string } | undefined {
+export function basicAuth(header: string | undefined): { id: string; secret: string } | undefined {
   const m = header && /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!m) return undefined;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');

@@ -26,7 +26,7 @@ const equal = (a: string, b: string) => {
 export function authorizationCodeGrant(db: Kysely<Database>, tokens: TokenService, clock: () => number) {
   return async (ctx: GrantContext): Promise<TokenResponse> => {
     const { tenant, params } = ctx;
-    const app = await tokens.application(tenant, ctx.clientId);
+    const app = await tokens.tenantApplication(tenant, ctx.clientId);
     if (!params.code) throw entra.missingParameter('code');
     if (params.redirect_uri === undefined) throw entra.missingParameter('redirect_uri');
     const codeHash = hashSecret(params.code);
@@ -40,7 +40,7 @@ export function authorizationCodeGrant(db: Kysely<Database>, tokens: TokenServic
     } else if (ctx.origin) {
       throw signInErrors.crossOriginNotSpa();
     }
-    const clientAuth = row.platform === 'spa' ? '0' : await tokens.authenticateClient(app, ctx.secret, row.platform === 'public');
+    const clientAuth = row.platform === 'spa' ? '0' : await tokens.authenticateClient(app, ctx, row.platform === 'public');
 
     if (row.redeemed_at !== null) throw signInErrors.codeRedeemed();
     if (Date.parse(row.expires_at) <= clock()) throw signInErrors.codeExpired();

@@ -44,7 +44,7 @@ export class DeviceCodes {
     if (!params.client_id) throw entra.missingParameter('client_id');
     const tenant = await findTenant(this.db, tenantSegment);
     if (!tenant) throw entra.tenantNotFound(tenantSegment);
-    const app = await this.tokens.application(tenant, params.client_id);
+    const app = await this.tokens.tenantApplication(tenant, params.client_id);
     if (!app.allow_public_client) {
       // Entra's answer when "Allow public client flows" is off for a device-code request.
       throw new EntraError(
@@ -97,7 +97,7 @@ export class DeviceCodes {
   /** `grant_type=device_code`: the device's poll. */
   grant() {
     return async (ctx: GrantContext): Promise<TokenResponse> => {
-      const app = await this.tokens.application(ctx.tenant, ctx.clientId);
+      const app = await this.tokens.tenantApplication(ctx.tenant, ctx.clientId);
       const deviceCode = ctx.params.device_code ?? ctx.params.code;
       if (!deviceCode) throw entra.missingParameter('device_code');
       const hash = hashSecret(deviceCode);
@@ -105,7 +105,7 @@ export class DeviceCodes {
       if (!row || row.tenant_id !== ctx.tenant.id || row.client_id !== app.client_id) throw signInErrors.badDeviceCode();
       const now = this.clock();
       if (Date.parse(row.expires_at) <= now) throw signInErrors.deviceCodeExpired();
-      const clientAuth = await this.tokens.authenticateClient(app, ctx.secret, true);
+      const clientAuth = await this.tokens.authenticateClient(app, ctx, true);
       switch (row.status) {
         case 'declined':
           throw signInErrors.authorizationDeclined();
