@@ -20,6 +20,10 @@ import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
+import { batchRoutes } from './http/routes/batch.js';
+import { userRoutes } from './http/routes/users.js';
+import { registerODataMetadata } from './http/odata-metadata.js';
+import { UserService } from './domain/users/user-service.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
 
 export interface AppDeps {
@@ -159,13 +163,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     await app.register(entraRoutes, { db: store.db, tokens: tokenService, keys, requestOrigin });
     await app.register(webPages, { db: store.db });
     registerThrottling(app, { config: config.throttling, db: store.db, directory, clock: deps.clock });
+    registerODataMetadata(app);
+    const users = new UserService(store.db, directory);
     for (const prefix of ['/v1.0', '/beta']) {
-      await app.register(graphRoutes, {
-        prefix,
-        meetings,
-        authenticate: (authorization) => authenticate(directory, tokens, authorization),
-        origin,
-      });
+      const graphAuthenticate = (authorization: string | undefined) => authenticate(directory, tokens, authorization);
+      await app.register(graphRoutes, { prefix, meetings, authenticate: graphAuthenticate, origin });
+      await app.register(userRoutes, { prefix, users, authenticate: graphAuthenticate, origin });
+      await app.register(batchRoutes, { prefix, authenticate: graphAuthenticate, inject: (opts) => app.inject(opts) });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.
     const purge = () => meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed'));
