@@ -135,6 +135,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       read: store.read,
       directory,
       origin,
+      linkStyle: config.linkStyle,
       clock: deps.clock,
       numbers: deps.numbers,
     });

@@ -35,8 +35,11 @@ import {
   threadFromJoinUrl,
   encodeMeetingId,
   joinWebUrl,
+  linkBases,
   meetingOptionsWebUrl,
   newPasscode,
+  virtualAppointmentUrl,
+  type LinkStyle,
   newThreadId,
   randomMeetingNumbers,
   type MeetingNumberSource,
@@ -85,8 +88,17 @@ export interface MeetingServiceDeps {
   directory: DirectoryLookups;
   /** The public origin join links are built on (PUBLIC_URL). */
   origin: () => string;
+  /** LINK_STYLE (issue #14): this service's pages, or Teams' hosts. */
+  linkStyle?: LinkStyle;
   clock?: () => number;
   numbers?: MeetingNumberSource;
+}
+
+/** Whether the user is one of the meeting's attendees, by object id or UPN. */
+function isInvited(meeting: Meeting, user: UserRow): boolean {
+  return meeting.participants.attendees.some(
+    (a) => a.identity?.user?.id?.toLowerCase() === user.id || (typeof a.upn === 'string' && a.upn.toLowerCase() === user.upn),
+  );
 }
 
 /** Raised inside createMeeting when the createOrGet key already exists (§3.2). */
@@ -126,9 +138,20 @@ export class MeetingService {
     }
   }
 
-  /** GET …/onlineMeetings/{id} (§3.3). */
+  /**
+   * GET …/onlineMeetings/{id} (§3.3). Graph's get page: "an attendee can read a meeting they were invited
+   * to" with a delegated token, so a signed-in user listed in participants.attendees reads the meeting
+   * (issue #14); update and delete stay the organizer's.
+   */
   async get(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<Meeting> {
     const owner = await authorizeMeetingOwner(this.directory, principal, path, 'read');
+    if (principal.kind === 'user') {
+      const { organizerId, threadId } = decodeMeetingId(meetingId);
+      if (organizerId !== owner.id) {
+        const meeting = await this.reads.byId(encodeMeetingId(organizerId, threadId));
+        if (meeting && isInvited(meeting, owner)) return meeting;
+      }
+    }
     return this.ownedMeeting(owner, meetingId);
   }
 
@@ -212,12 +235,14 @@ export class MeetingService {
     if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(now(this.clock)), this.deps.write))) throw meetingNotFound();
   }
 
-  /** GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7): delegated only. */
+  /**
+   * GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7). The link leads to this service's virtual
+   * appointment page (or visit.teams.microsoft.com with LINK_STYLE=teams).
+   */
   async virtualAppointmentJoinWebUrl(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<string> {
     const owner = await authorizeMeetingOwner(this.directory, principal, path, 'virtualAppointment');
     const meeting = await this.ownedMeeting(owner, meetingId);
-    const q = new URLSearchParams({ tid: meeting.tenantId, convId: meeting.threadId });
-    return `${this.deps.origin()}/webrtc-svc/api/route?${q.toString()}`;
+    return virtualAppointmentUrl(linkBases(this.deps.origin(), this.deps.linkStyle), meeting.tenantId, meeting.threadId);
   }
 
   /** Frees the numbers of meetings deleted more than EXPIRY_MS ago (see README: reuse of deleted meetings' numbers). */
@@ -339,7 +364,7 @@ export class MeetingService {
     const attendees = (input.participants?.attendees ?? []).map(normalizeAttendee);
     await this.checkAttendees(organizer, attendees);
 
-    const origin = this.deps.origin();
+    const origin = linkBases(this.deps.origin(), this.deps.linkStyle);
     const threadId = newThreadId();
     const conferenceId = this.numbers.conferenceId();
     return {
@@ -437,7 +462,7 @@ export class MeetingService {
   }
 
   private redraw(m: Meeting, constraint: ReturnType<typeof meetingConstraint>): Meeting {
-    const origin = this.deps.origin();
+    const origin = linkBases(this.deps.origin(), this.deps.linkStyle);
     const next = structuredClone(m);
     if (constraint === 'joinMeetingId') next.joinMeetingIdSettings.joinMeetingId = this.numbers.joinMeetingId();
     else if (constraint === 'conferenceId') {
