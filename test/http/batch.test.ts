@@ -35,6 +35,8 @@ for (const kind of STORES) {
           },
           { id: '4', method: 'GET', url: `/users/${C.bob.id}` },
           { id: '5', method: 'GET', url: '/nowhere' },
+          { id: '6', method: 'GET', url: '/v1.0/me' },
+          { id: '7', method: 'GET', url: '/beta/me' },
         ],
       });
       assert.equal(res.statusCode, 200, res.body);
@@ -54,6 +56,9 @@ for (const kind of STORES) {
       assert.equal(r.get('4')!.body.error.code, 'Forbidden');
       assert.equal(r.get('5')!.status, 404);
       assert.equal(r.get('5')!.body.error.message, 'Requested API is not supported. Please check the path.');
+      // graph-client v3 keeps the version segment of full URLs: the batch's own version is absorbed, another is not.
+      assert.equal(r.get('6')!.body.id, C.alice.id);
+      assert.equal(r.get('7')!.status, 404);
     });
 
     test('/beta/$batch runs under beta; the version is the batch’s own', async () => {

@@ -59,7 +59,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     await opts.authenticate(request.headers.authorization);
     const ct = request.headers['content-type'];
     if (!ct || !/^application\/json\b/i.test(ct)) throw invalidBatch('A batch request must be application/json.');
-    const steps = parseBatch(request.body);
+    const steps = parseBatch(request.body, version);
 
     const done = new Map<string, Promise<BatchResponse>>();
     const run = async (step: Step): Promise<BatchResponse> => {
@@ -95,7 +95,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Batch-level rules (§4.1): any violation refuses the whole batch with 400 and runs nothing. */
-export function parseBatch(body: unknown): Step[] {
+export function parseBatch(body: unknown, version = '/v1.0'): Step[] {
   if (!isObject(body) || !Array.isArray(body.requests)) throw invalidBatch();
   const requests = body.requests as unknown[];
   if (requests.length === 0) throw invalidBatch('A batch needs at least one request.');
@@ -112,7 +112,7 @@ export function parseBatch(body: unknown): Step[] {
     if (!METHODS.has(method)) throw invalidBatch(`Request id : ${id} has an invalid method.`);
     if (typeof r.url !== 'string' || r.url.length === 0 || r.url.length > MAX_URL_LENGTH)
       throw invalidBatch(`Request id : ${id} has an invalid url.`);
-    const url = relativeUrl(r.url, id);
+    const url = relativeUrl(r.url, id, version);
     let headers: Record<string, string> = {};
     if (r.headers !== undefined && r.headers !== null) {
       if (!isObject(r.headers)) throw invalidBatch(`Request id : ${id} has invalid headers.`);
@@ -147,9 +147,14 @@ export function parseBatch(body: unknown): Step[] {
 // eslint-disable-next-line no-control-regex -- controls, spaces, fragments and backslashes have no place in a batch url
 const UNSAFE_URL_CHARACTERS = /[\u0000-\u0020\u007f#\\]/;
 
-/** A relative URL under the batch's own version: `/me`, `me?$select=…`. */
-function relativeUrl(raw: string, id: string): string {
-  const url = raw.startsWith('/') ? raw : `/${raw}`;
+/**
+ * A relative URL under the batch's own version: `/me`, `me?$select=…`. graph-client v3 strips only the
+ * scheme and host of a full URL, so its steps arrive as `/v1.0/me`: the batch's own version segment is
+ * taken off (another version's stays, and finds nothing).
+ */
+function relativeUrl(raw: string, id: string, version: string): string {
+  let url = raw.startsWith('/') ? raw : `/${raw}`;
+  if (url.toLowerCase().startsWith(`${version.toLowerCase()}/`)) url = url.slice(version.length);
   const path = url.split('?', 1)[0]!;
   let decoded: string;
   try {
