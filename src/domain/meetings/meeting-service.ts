@@ -149,7 +149,8 @@ export class MeetingService {
       const { organizerId, threadId } = decodeMeetingId(meetingId);
       if (organizerId !== owner.id) {
         const meeting = await this.reads.byId(encodeMeetingId(organizerId, threadId));
-        if (meeting && isInvited(meeting, owner)) return meeting;
+        // Only within the meeting's tenant: a guest's token is issued by their own tenant and reaches nothing here.
+        if (meeting && meeting.tenantId === owner.tenant_id && isInvited(meeting, owner)) return meeting;
       }
     }
     return this.ownedMeeting(owner, meetingId);
