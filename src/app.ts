@@ -7,6 +7,7 @@ import { defaultPublicUrl, type Config } from './config/config.js';
 import { seedDemoDirectory } from './domain/directory/demo-directory.js';
 import { DirectoryLookups } from './domain/directory/directory-lookups.js';
 import { apiNotSupported } from './domain/errors.js';
+import { EventService } from './domain/events/event-service.js';
 import { MeetingService } from './domain/meetings/meeting-service.js';
 import type { MeetingNumberSource } from './domain/meetings/meeting-ids.js';
 import { AccessTokens } from './identity/access-tokens.js';
@@ -17,6 +18,7 @@ import { answerClientError, clientRequestId, sendGraphError } from './http/error
 import { gracefulClose } from './http/graceful-close.js';
 import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
 import { entraRoutes } from './http/routes/entra.js';
+import { eventRoutes } from './http/routes/events.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
@@ -24,7 +26,14 @@ import { batchRoutes } from './http/routes/batch.js';
 import { userRoutes } from './http/routes/users.js';
 import { registerODataMetadata } from './http/odata-metadata.js';
 import { UserService } from './domain/users/user-service.js';
+import { graphCors } from './http/cors.js';
+import { signInRoutes } from './http/routes/sign-in.js';
+import { authorizationCodeGrant } from './identity/grants/authorization-code.js';
+import { DEVICE_CODE_GRANTS, DeviceCodes } from './identity/grants/device-code.js';
+import { AuthorizeService } from './identity/sign-in/authorize-request.js';
+import { BrowserSessions } from './identity/sign-in/browser-sessions.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
+import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
 
 export interface AppDeps {
   /** Use this store instead of opening one from the config (tests share one across apps). */
@@ -129,6 +138,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, deps.clock);
     const tokenService = new TokenService(store.db, tokens, keys);
     const directory = new DirectoryLookups(store.db);
+    // Interactive sign-in (issue 12): each grant in its own module, registered on the token endpoint.
+    const clock = deps.clock ?? Date.now;
+    const deviceCodes = new DeviceCodes(store.db, tokenService, clock);
+    tokenService.registerGrant(['authorization_code'], authorizationCodeGrant(store.db, tokenService, clock));
+    tokenService.registerGrant(DEVICE_CODE_GRANTS, deviceCodes.grant());
     const meetings = new MeetingService({
       db: store.db,
       write: store.write,
@@ -161,7 +175,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
     app.setNotFoundHandler((request, reply) => sendGraphError(apiNotSupported(), request, reply));
 
+    graphCors(app, ['/v1.0', '/beta']);
     await app.register(entraRoutes, { db: store.db, tokens: tokenService, keys, requestOrigin });
+    await app.register(signInRoutes, {
+      db: store.db,
+      authorize: new AuthorizeService(store.db, tokenService, clock),
+      sessions: new BrowserSessions(store.db, clock),
+      deviceCodes,
+      keys,
+      requestOrigin,
+    });
     await app.register(webPages, { db: store.db });
     registerThrottling(app, { config: config.throttling, db: store.db, directory, clock: deps.clock });
     registerODataMetadata(app);
@@ -169,11 +192,24 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     for (const prefix of ['/v1.0', '/beta']) {
       const graphAuthenticate = (authorization: string | undefined) => authenticate(directory, tokens, authorization);
       await app.register(graphRoutes, { prefix, meetings, authenticate: graphAuthenticate, origin });
+      await app.register(eventRoutes, {
+        prefix,
+        events: new EventService({ db: store.db, write: store.write, directory, meetings, clock: deps.clock }),
+        authenticate: graphAuthenticate,
+        origin,
+      });
       await app.register(userRoutes, { prefix, users, authenticate: graphAuthenticate, origin });
       await app.register(batchRoutes, { prefix, authenticate: graphAuthenticate, inject: (opts) => app.inject(opts) });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.
-    const purge = () => meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed'));
+    const purge = () =>
+      Promise.all([
+        meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed')),
+        // Expired codes, device codes and browser sessions (issue 12) are of no use to anyone.
+        purgeExpiredCodes(store.db, new Date(clock()).toISOString()).catch((err: unknown) =>
+          app.log.error({ err }, 'purging expired sign-in codes failed'),
+        ),
+      ]);
     app.addHook('onReady', async () => {
       await purge();
     });

@@ -73,6 +73,13 @@ export interface V3TracedResult {
   wire: WireExchange;
 }
 
+/** The outcome of an interactive flow in the worker. */
+export interface InteractiveResult {
+  accessToken: string;
+  idTokenClaims: Record<string, unknown> | null;
+  username: string | null;
+}
+
 export interface Ops {
   identityAppToken: { args: { origin: string; tenant: string; clientId: string; secret: string; scopes?: string[] }; result: string };
   identityUserToken: {
@@ -80,6 +87,47 @@ export interface Ops {
     result: string;
   };
   msalAppToken: { args: { origin: string; tenant: string; clientId: string; secret: string; scopes?: string[] }; result: string };
+  /** msal-node ConfidentialClientApplication.getAuthCodeUrl with PKCE from msal's CryptoProvider (issue 12). */
+  msalAuthCodeUrl: {
+    args: {
+      origin: string;
+      tenant: string;
+      clientId: string;
+      secret: string;
+      redirectUri: string;
+      scopes: string[];
+      state: string;
+      nonce: string;
+    };
+    result: { url: string; verifier: string };
+  };
+  /** ConfidentialClientApplication.acquireTokenByCode with what the redirect brought back. */
+  msalAcquireByCode: {
+    args: {
+      origin: string;
+      tenant: string;
+      clientId: string;
+      secret: string;
+      redirectUri: string;
+      scopes: string[];
+      code: string;
+      verifier: string;
+      state: string;
+      nonce: string;
+    };
+    result: InteractiveResult;
+  };
+  /** PublicClientApplication.acquireTokenInteractive: answers with the URL msal-node opens; finish with interactiveFinish. */
+  msalLoopbackStart: {
+    args: { origin: string; tenant: string; clientId: string; scopes: string[] };
+    result: { flow: string; url: string };
+  };
+  /** @azure/identity DeviceCodeCredential.getToken: answers with what the user is told; finish with interactiveFinish. */
+  deviceCodeStart: {
+    args: { origin: string; tenant: string; clientId: string; scopes: string[] };
+    result: { flow: string; userCode: string; verificationUri: string; message: string };
+  };
+  interactiveFinish: { args: { flow: string }; result: InteractiveResult };
   v3Request: {
     args: {
       origin: string;
@@ -176,6 +224,25 @@ export interface Ops {
   kiotaCreateRetried: {
     args: { origin: string; cred: CredentialSpec; userId?: string; body: Record<string, unknown>; headers?: Record<string, string> };
     result: RetriedCall;
+  };
+  /**
+   * Kiota's Outlook calendar builders (`graph.me` or `graph.users.byUserId(id)`): events post/get/patch/delete,
+   * `events.byEventId(id).cancel.post`, `events.get` with query parameters, `calendarView.get`, `calendar.get`,
+   * `mailboxSettings.get`, and `events.withUrl(nextLink).get()` for paging. The exchange behind each is kept.
+   */
+  kiotaEventsTraced: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      userId?: string;
+      action: 'create' | 'get' | 'patch' | 'delete' | 'cancel' | 'list' | 'calendarView' | 'calendar' | 'mailboxSettings' | 'nextPage';
+      eventId?: string;
+      body?: Record<string, unknown>;
+      query?: { top?: number; select?: string[]; filter?: string; orderby?: string[]; startDateTime?: string; endDateTime?: string };
+      url?: string;
+      headers?: Record<string, string>;
+    };
+    result: KiotaTracedResult;
   };
   /** Kiota `graph.me.get()` (issue #14): the user model, with `$select` when given. */
   kiotaMeTraced: {

@@ -9,6 +9,11 @@ export const APPLICATION_PERMISSIONS = [
   'OnlineMeetingRecording.Read.All',
   'OnlineMeetingTranscript.Read.All',
   'User.Read.All',
+  // Outlook calendar (graph-events-spec.md §5): any mailbox of the tenant, no Teams access policy.
+  'Calendars.Read',
+  'Calendars.ReadWrite',
+  'MailboxSettings.Read',
+  'MailboxSettings.ReadWrite',
   // Issue #14: users (fact sheet §5.1) and getVirtualAppointmentJoinWebUrl's application permissions.
   'User.ReadBasic.All',
   'User.ReadWrite.All',
@@ -25,6 +30,11 @@ export const DELEGATED_SCOPES = [
   'VirtualAppointment.Read',
   'VirtualAppointment.ReadWrite',
   'User.Read',
+  // Outlook calendar (graph-events-spec.md §5): the signed-in user's own calendar.
+  'Calendars.Read',
+  'Calendars.ReadWrite',
+  'MailboxSettings.Read',
+  'MailboxSettings.ReadWrite',
   // Issue #14: users (fact sheet §5.1).
   'User.ReadWrite',
   'User.ReadBasic.All',
