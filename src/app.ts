@@ -22,6 +22,10 @@ import { eventRoutes } from './http/routes/events.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
+import { batchRoutes } from './http/routes/batch.js';
+import { userRoutes } from './http/routes/users.js';
+import { registerODataMetadata } from './http/odata-metadata.js';
+import { UserService } from './domain/users/user-service.js';
 import { graphCors } from './http/cors.js';
 import { signInRoutes } from './http/routes/sign-in.js';
 import { authorizationCodeGrant } from './identity/grants/authorization-code.js';
@@ -196,6 +200,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       read: store.read,
       directory,
       origin,
+      linkStyle: config.linkStyle,
       clock,
       numbers: deps.numbers,
       random: deps.random,
@@ -246,19 +251,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       importLimitBytes: Math.max(config.bodyLimitBytes, 256 * 1024 * 1024),
     });
     registerThrottling(app, { config: config.throttling, db: store.db, directory, clock });
+    registerODataMetadata(app);
+    const users = new UserService(store.db, directory);
     for (const prefix of ['/v1.0', '/beta']) {
-      await app.register(graphRoutes, {
-        prefix,
-        meetings,
-        authenticate: (authorization) => authenticate(directory, tokens, authorization),
-        origin,
-      });
+      const graphAuthenticate = (authorization: string | undefined) => authenticate(directory, tokens, authorization);
+      await app.register(graphRoutes, { prefix, meetings, authenticate: graphAuthenticate, origin });
       await app.register(eventRoutes, {
         prefix,
         events: new EventService({ db: store.db, write: store.write, directory, meetings, clock }),
-        authenticate: (authorization) => authenticate(directory, tokens, authorization),
+        authenticate: graphAuthenticate,
         origin,
       });
+      await app.register(userRoutes, { prefix, users, authenticate: graphAuthenticate, origin });
+      await app.register(batchRoutes, { prefix, authenticate: graphAuthenticate, inject: (opts) => app.inject(opts) });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.
     const purge = () =>

@@ -1,3 +1,4 @@
+import { graphUser, type UserProfileInput } from '../domain/users/user-profile.js';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.js';
 import { DirectoryService } from '../domain/directory/directory-service.js';
@@ -64,6 +65,14 @@ export interface UserView {
   displayName: string;
   tenantId: string;
   createdAt: string;
+  givenName: string | null;
+  surname: string | null;
+  jobTitle: string | null;
+  mail: string | null;
+  mobilePhone: string | null;
+  officeLocation: string | null;
+  preferredLanguage: string | null;
+  businessPhones: string[];
 }
 
 // Never the password hash: JSON output goes into logs and tickets.
@@ -73,6 +82,14 @@ const userView = (u: UserRow): UserView => ({
   displayName: u.display_name,
   tenantId: u.tenant_id,
   createdAt: u.created_at,
+  givenName: u.given_name,
+  surname: u.surname,
+  jobTitle: u.job_title,
+  mail: u.mail,
+  mobilePhone: u.mobile_phone,
+  officeLocation: u.office_location,
+  preferredLanguage: u.preferred_language,
+  businessPhones: graphUser(u).businessPhones as string[],
 });
 
 export async function userList({ db }: CommandContext, input: { tenant: string }): Promise<UserView[]> {
@@ -80,7 +97,10 @@ export async function userList({ db }: CommandContext, input: { tenant: string }
   return (await directory.listUsers(db, tenant.id)).map(userView);
 }
 
-export async function userAdd({ db }: CommandContext, input: { tenant: string; upn: string; name: string; password: string; id?: string }) {
+export async function userAdd(
+  { db }: CommandContext,
+  input: { tenant: string; upn: string; name: string; password: string; id?: string } & UserProfileInput,
+) {
   // As for tenants: name the clash precisely rather than the service's "id or UPN".
   const byUpn = await directory.findUserByUpn(db, input.upn);
   if (byUpn) throw conflict(`User '${byUpn.upn}' already exists (id ${byUpn.id}).`);
@@ -93,8 +113,17 @@ export async function userAdd({ db }: CommandContext, input: { tenant: string; u
     displayName: input.name,
     password: input.password,
     id: input.id,
+    givenName: input.givenName,
+    surname: input.surname,
+    jobTitle: input.jobTitle,
+    mail: input.mail,
+    mobilePhone: input.mobilePhone,
+    officeLocation: input.officeLocation,
+    preferredLanguage: input.preferredLanguage,
+    businessPhones: input.businessPhones,
   });
-  return { id: created.id, upn: created.upn, displayName: input.name.trim() || created.upn, tenantId: created.tenantId };
+  const row = (await directory.findUserById(db, created.id))!;
+  return userView(row);
 }
 
 // --- applications ----------------------------------------------------------------------------------

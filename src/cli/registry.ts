@@ -141,15 +141,34 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'name', type: 'string', value: '<display name>', description: 'Display name', required: true },
       { name: 'password', type: 'string', value: '<password>', description: 'Password, at least 8 characters', required: true },
       { name: 'id', type: 'string', value: '<guid>', description: 'Object id (default: a new GUID)' },
+      // Graph's default user properties (issue #14); unset ones are served as null.
+      { name: 'given-name', type: 'string', value: '<name>', description: 'givenName' },
+      { name: 'surname', type: 'string', value: '<name>', description: 'surname' },
+      { name: 'job-title', type: 'string', value: '<title>', description: 'jobTitle' },
+      { name: 'mail', type: 'string', value: '<address>', description: 'mail (default: the UPN)' },
+      { name: 'mobile-phone', type: 'string', value: '<number>', description: 'mobilePhone' },
+      { name: 'office-location', type: 'string', value: '<place>', description: 'officeLocation' },
+      { name: 'preferred-language', type: 'string', value: '<tag>', description: 'preferredLanguage, e.g. en-US' },
+      { name: 'business-phone', type: 'string', value: '<number>', description: 'businessPhones (Graph holds one)' },
     ],
-    run: async (ctx, a) =>
-      (await load()).userAdd(ctx, {
+    run: async (ctx, a) => {
+      const phone = a.opt('business-phone');
+      return (await load()).userAdd(ctx, {
         tenant: a.get('tenant'),
         upn: a.get('upn'),
         name: a.get('name'),
         password: a.get('password'),
         id: a.opt('id'),
-      }),
+        givenName: a.opt('given-name'),
+        surname: a.opt('surname'),
+        jobTitle: a.opt('job-title'),
+        mail: a.opt('mail'),
+        mobilePhone: a.opt('mobile-phone'),
+        officeLocation: a.opt('office-location'),
+        preferredLanguage: a.opt('preferred-language'),
+        businessPhones: phone === undefined ? undefined : [phone],
+      });
+    },
     render: (u) => `Created user ${u.upn} (${u.displayName}), id ${u.id}, in tenant ${u.tenantId}.`,
   }),
   command({

@@ -28,6 +28,8 @@ export interface Config {
   workers: number;
   /** Graph's throttling (fact sheet §6.5), applied by src/http/throttling.ts. */
   throttling: ThrottlingConfig;
+  /** LINK_STYLE: 'service' (links lead to this service's pages) or 'teams' (Teams' own hosts, issue #14). */
+  linkStyle: 'service' | 'teams';
   /** A client must send its request headers within this time (slow clients are cut off). */
   headersTimeoutMs: number;
   /** Most simultaneous connections per process. */
@@ -148,6 +150,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
   const logLevel = (str('LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${logLevel}')`);
 
+  // Issue #14: LINK_STYLE=teams gives meetings Teams' own link hosts, for apps that check links with a pattern.
+  const linkStyle = (str('LINK_STYLE') ?? 'service').toLowerCase() as Config['linkStyle'];
+  if (!['service', 'teams'].includes(linkStyle)) problems.push(`LINK_STYLE must be service or teams (got '${linkStyle}')`);
+
   // Throttling (src/http/throttling.ts). Rates are requests per second; each bucket holds 10 seconds' worth.
   const throttleSetting = (str('THROTTLE') ?? 'off').toLowerCase();
   if (!['on', 'off'].includes(throttleSetting)) problems.push(`THROTTLE must be on or off (got '${throttleSetting}')`);
@@ -250,6 +256,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     clockFrozen,
     idSeed,
     logFormat: logFormatRaw === 'pretty' || logFormatRaw === 'json' ? logFormatRaw : undefined,
+    linkStyle,
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -23,7 +23,9 @@ const NEEDED: Record<Principal['kind'], Record<Access, string[]>> = {
   app: {
     read: ['OnlineMeetings.Read.All', 'OnlineMeetings.ReadWrite.All'],
     write: ['OnlineMeetings.ReadWrite.All'],
-    virtualAppointment: [], // application permissions are not supported (§3.7)
+    // Issue #14: VirtualAppointment.Read.All / ReadWrite.All ("as authorized by online meetings application
+    // access policy"), so the access policy applies as for meetings.
+    virtualAppointment: ['VirtualAppointment.Read.All', 'VirtualAppointment.ReadWrite.All'],
   },
 };
 

@@ -50,6 +50,17 @@ export interface UsersTable {
   /** scrypt hash (see identity/secrets.ts); never the password. */
   password_hash: string;
   created_at: string;
+  // Graph's default user properties (migration 006, fact sheet §5.1); null when not set.
+  given_name: string | null;
+  surname: string | null;
+  job_title: string | null;
+  /** Defaults to the UPN. */
+  mail: string | null;
+  mobile_phone: string | null;
+  office_location: string | null;
+  preferred_language: string | null;
+  /** JSON array of strings. */
+  business_phones: Generated<string>;
 }
 export interface ApplicationsTable {
   /** Object id of the app's service principal: the `oid` of its app-only tokens. */

@@ -131,6 +131,82 @@ export function meetingOptionsPage(): string {
   );
 }
 
+/** One row of the meeting-options page: the Graph property name, its value as text, whether a template locked it. */
+export interface MeetingOptionRow {
+  name: string;
+  value: string;
+  locked: boolean;
+}
+
+export interface MeetingOptionsPageInput {
+  subject: string | null;
+  organizerName: string;
+  options: MeetingOptionRow[];
+}
+
+/**
+ * The meeting's current options, read-only (issue #14): Teams lets the signed-in organizer change them
+ * here; graph-meetings has no sign-in on this page yet, so changes go through Graph's PATCH.
+ */
+export function currentMeetingOptionsPage(m: MeetingOptionsPageInput): string {
+  const rows = m.options.map(
+    (o) =>
+      html`<tr>
+        <th scope="row"><code>${o.name}</code></th>
+        <td>${o.value}</td>
+        <td>${o.locked ? 'Locked by the meeting template' : ''}</td>
+      </tr>`,
+  );
+  return layout(
+    'Meeting options',
+    html`<h1>Meeting options</h1>
+      <h2>${m.subject ?? '(no subject)'}</h2>
+      <p>Organizer: ${m.organizerName}</p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Option</th>
+            <th scope="col">Current value</th>
+            <th scope="col"></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows}
+        </tbody>
+      </table>
+      <p class="note">
+        Read-only: in Microsoft Teams the signed-in organizer changes these here. With graph-meetings, change them through
+        <code>PATCH /v1.0/me/onlineMeetings/{id}</code> (or <code>/v1.0/users/{userId}/onlineMeetings/{id}</code> with an app token).
+      </p>`,
+  );
+}
+
+/** What a virtual appointment link (getVirtualAppointmentJoinWebUrl, §3.7) opens. */
+export function virtualAppointmentPage(m: {
+  subject: string | null;
+  organizerName: string;
+  startDateTime: string;
+  endDateTime: string;
+}): string {
+  return layout(
+    'Virtual appointment',
+    html`<h1>Virtual appointment</h1>
+      <h2>${m.subject ?? '(no subject)'}</h2>
+      <dl>
+        <dt>Host</dt>
+        <dd>${m.organizerName}</dd>
+        <dt>Starts</dt>
+        <dd>${formatUtc(m.startDateTime)}</dd>
+        <dt>Ends</dt>
+        <dd>${formatUtc(m.endDateTime)}</dd>
+      </dl>
+      <p class="note">
+        This is a graph-meetings emulator page. In Microsoft Teams this link opens the appointment in the browser, with its lobby;
+        graph-meetings emulates the Graph API only, so there is no appointment to join here.
+      </p>`,
+  );
+}
+
 export function notFoundPage(what: string): string {
   return layout(
     'Not found',

@@ -138,6 +138,117 @@ describe('cli: directory administration on the demo directory', () => {
     refused(noTenant, /Tenant 'nowhere\.test' was not found/);
   });
 
+  test('user add takes the Graph profile (issue #14): stored as given, mail defaults to the UPN, bad values exit 1', async () => {
+    const added = await run(
+      'user',
+      'add',
+      '--tenant',
+      'northwind.test',
+      '--upn',
+      'gina@northwind.test',
+      '--name',
+      'Gina Gray',
+      '--password',
+      'Gina-Passw0rd!',
+      '--given-name',
+      'Gina',
+      '--surname',
+      'Gray',
+      '--job-title',
+      'Buyer',
+      '--mail',
+      'g.gray@northwind.test',
+      '--mobile-phone',
+      '+1 555 0100',
+      '--office-location',
+      'HQ 2',
+      '--preferred-language',
+      'en-GB',
+      '--business-phone',
+      '+1 555 0101',
+      '--json',
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const gina = json<Result<'userAdd'>>(added);
+    assert.deepEqual(
+      [
+        gina.givenName,
+        gina.surname,
+        gina.jobTitle,
+        gina.mail,
+        gina.mobilePhone,
+        gina.officeLocation,
+        gina.preferredLanguage,
+        gina.businessPhones,
+      ],
+      ['Gina', 'Gray', 'Buyer', 'g.gray@northwind.test', '+1 555 0100', 'HQ 2', 'en-GB', ['+1 555 0101']],
+    );
+    const plain = json<Result<'userAdd'>>(
+      await run(
+        'user',
+        'add',
+        '--tenant',
+        'northwind.test',
+        '--upn',
+        'hal@northwind.test',
+        '--name',
+        'Hal',
+        '--password',
+        'Hal-Passw0rd!',
+        '--json',
+      ),
+    );
+    assert.equal(plain.mail, 'hal@northwind.test');
+    assert.deepEqual([plain.givenName, plain.jobTitle, plain.businessPhones], [null, null, []]);
+    const [badLanguage, badMail, longTitle] = await Promise.all([
+      run(
+        'user',
+        'add',
+        '--tenant',
+        'northwind.test',
+        '--upn',
+        'i1@northwind.test',
+        '--name',
+        'I',
+        '--password',
+        'I-Passw0rd!!',
+        '--preferred-language',
+        'english',
+      ),
+      run(
+        'user',
+        'add',
+        '--tenant',
+        'northwind.test',
+        '--upn',
+        'i2@northwind.test',
+        '--name',
+        'I',
+        '--password',
+        'I-Passw0rd!!',
+        '--mail',
+        'not mail',
+      ),
+      run(
+        'user',
+        'add',
+        '--tenant',
+        'northwind.test',
+        '--upn',
+        'i3@northwind.test',
+        '--name',
+        'I',
+        '--password',
+        'I-Passw0rd!!',
+        '--job-title',
+        'x'.repeat(129),
+      ),
+    ]);
+    refused(badLanguage, /not a preferred language/);
+    refused(badMail, /not an email address/);
+    refused(longTitle, /jobTitle of a user is at most 128 characters/);
+  });
+
   test('app add prints the secret once; the database keeps only its SHA-256 hash', async () => {
     const added = await run('app', 'add', '--tenant', 'northwind.test', '--name', 'Northwind Scheduler', '--json');
     app = json<Result<'appAdd'>>(added);

@@ -69,7 +69,7 @@ export interface FuzzContext {
   refs: RefMeeting[];
 }
 
-export const REQUEST_KINDS = ['create', 'createOrGet', 'patchRef', 'patchNew', 'filter', 'idPath', 'token'] as const;
+export const REQUEST_KINDS = ['create', 'createOrGet', 'patchRef', 'patchNew', 'filter', 'idPath', 'token', 'users', 'batch'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 export type Headers = Record<string, string | string[]>;
 
@@ -86,6 +86,8 @@ export interface FuzzRequest {
   mustFail?: boolean;
   /** createOrGet naming a reference meeting's key: a 2xx must be 200 with that meeting. */
   expectExisting?: string;
+  /** Strings that must not appear in a 2xx answer (another tenant's users, issue #14). */
+  mustNotLeak?: string[];
   /** Short description of what was generated, for reports. */
   note: string;
 }
@@ -1766,6 +1768,162 @@ function tokenArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
 // ---------------------------------------------------------------------------------------------------
 
 /** Every request kind, weighted. */
+// ---------------------------------------------------------------------------------------------------
+// Users and $batch (issue #14)
+
+const USER_FILTERS = [
+  "mail eq 'alice@contoso.test'",
+  "userPrincipalName eq 'x' or displayName eq 'y'",
+  "startswith(displayName,'A')",
+  "endswith(mail,'.test')",
+  "(mail eq 'a' or mail eq 'b') and startswith(surname,'c')",
+  "id eq '00000000-0000-0000-0000-000000000000'",
+  'mail eq',
+  "mail eq 'unterminated",
+  "mail eq ''''",
+  "contains(mail,'a')",
+  "not(mail eq 'a')",
+  "mail ne 'a'",
+  'jobTitle eq null',
+  "foo eq 'bar'",
+  "startswith(displayName,'%_\\')",
+  `${'('.repeat(30)}mail eq 'a'${')'.repeat(30)}`,
+  Array.from({ length: 16 }, (_, i) => `mail eq '${i}'`).join(' or '),
+  "mail eq 'a' and",
+  ',,,',
+  "startswith(displayName,'" + 'x'.repeat(121) + "')",
+];
+
+function usersArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
+  const { alice, bob, dave } = ctx.users;
+  const t = ctx.tokens;
+  const contosoIds = [alice.id, bob.id, ctx.users.carol.id];
+  const callerArb = fc.oneof(
+    { weight: 4, arbitrary: fc.constant({ token: t.app as string | undefined, label: 'app', leak: [dave.id, dave.upn] }) },
+    {
+      weight: 3,
+      arbitrary: fc.constant({ token: t.fabrikamApp as string | undefined, label: 'fabrikam app', leak: [...contosoIds, alice.upn] }),
+    },
+    { weight: 2, arbitrary: fc.constant({ token: t.alice as string | undefined, label: 'alice', leak: [dave.id] }) },
+    { weight: 1, arbitrary: fc.constant({ token: undefined as string | undefined, label: 'anonymous', leak: [] as string[] }) },
+  );
+  const keyArb = fc.oneof(
+    fc.constantFrom(alice.id, alice.upn, bob.upn.toUpperCase(), dave.id, dave.upn, `('${alice.upn}')`),
+    meetingIdArb(ctx),
+    fc.string({ maxLength: 40 }).map(encodeAny),
+    pick('$count', 'x'.repeat(2001), '%00', '..', "('$x@contoso.test')", `${alice.id}%00`),
+  );
+  const pathArb = fc.oneof(
+    { weight: 4, arbitrary: fc.constant('/users') },
+    { weight: 3, arbitrary: keyArb.map((k) => `/users/${k}`) },
+    { weight: 2, arbitrary: fc.constant('/me') },
+    { weight: 1, arbitrary: fc.constant('/users/$count') },
+  );
+  const queryPart = fc.oneof(
+    fc.constantFrom(...USER_FILTERS).map((f) => `$filter=${encodeURIComponent(f)}`),
+    fc.string({ maxLength: 60 }).map((f) => `$filter=${encodeAny(f)}`),
+    pick('$select=id,displayName', '$select=nope', '$select=', '$select=*', '$select=businessPhones,MAIL'),
+    pick('$top=1', '$top=0', '$top=999', '$top=1000', '$top=-1', '$top=1e3', '$top=99999999999', '$top='),
+    pick(
+      '$count=true',
+      '$count=false',
+      '$count=yes',
+      '$skiptoken=abc',
+      '$skiptoken=dXNlcnM6eA',
+      '$search="displayName:a"',
+      '$orderby=displayName',
+      '$expand=manager',
+    ),
+    fc.string({ maxLength: 30 }).map(encodeAny),
+  );
+  return fc
+    .tuple(
+      callerArb,
+      versionArb,
+      pathArb,
+      fc.array(queryPart, { maxLength: 4 }),
+      sometimes(pick('eventual', 'EVENTUAL', 'session', ''), 2),
+      sometimes(pick('application/json;odata.metadata=none', 'application/json;odata.metadata=full', 'text/html', '*/*'), 3),
+      fc.oneof(
+        { weight: 8, arbitrary: fc.constant('GET' as const) },
+        { weight: 1, arbitrary: pick('POST' as const, 'PATCH' as const, 'DELETE' as const) },
+      ),
+    )
+    .map(([caller, version, path, query, consistency, accept, method]) => {
+      const headers: Headers = {};
+      if (caller.token) headers.authorization = `Bearer ${caller.token}`;
+      if (consistency !== ABSENT) headers.consistencylevel = consistency;
+      if (accept !== ABSENT) headers.accept = accept;
+      if (method !== 'GET' && method !== 'DELETE') headers['content-type'] = 'application/json';
+      return {
+        kind: 'users' as const,
+        method,
+        url: `${version}${path}${query.length ? `?${query.join('&')}` : ''}`,
+        headers,
+        ...(method === 'POST' || method === 'PATCH' ? { payload: '{}' } : {}),
+        mustNotLeak: [...caller.leak],
+        note: `${method} ${path.slice(0, 40)} as ${caller.label}`,
+      };
+    });
+}
+
+function batchArb(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
+  const { alice, dave } = ctx.users;
+  const urlArb = fc.oneof(
+    pick('/me', 'me', '/users', `/users/${alice.id}`, `/users/${dave.id}`, '/me/onlineMeetings', '/$batch', '/v1.0/me', '/beta/me'),
+    pick('https://graph.microsoft.com/v1.0/me', '//evil.example/x', '/../common/oauth2/v2.0/token', '/%2e%2e/x', '/me#x', '/me\\x', ''),
+    fc.constantFrom(...ctx.refs.map((r) => `/me/onlineMeetings/${r.id}`)),
+    fc.string({ maxLength: 40 }),
+  );
+  const stepArb = fc.record(
+    {
+      id: fc.oneof(fc.constantFrom('1', '2', '3', 'a', 'A'), fc.string({ maxLength: 8 }), fc.integer(), fc.constant(null)),
+      // Only reads and unknown methods: batches must not change the reference meetings.
+      method: fc.oneof({ weight: 6, arbitrary: fc.constant('GET') }, { weight: 1, arbitrary: pick('get', 'TRACE', '', 'POST', 'PATCH') }),
+      url: urlArb,
+      headers: fc.oneof(
+        fc.constant(undefined),
+        fc.constant({ 'content-type': 'application/json' }),
+        fc.constant({ Authorization: 'Bearer x' }),
+        fc.constant({ 'x-bad\n': 'v' }),
+        fc.constant('not an object'),
+        fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
+      ),
+      body: fc.oneof(fc.constant(undefined), fc.constant({}), fc.constant('e30='), anyJsonArb),
+      dependsOn: fc.oneof(fc.constant(undefined), fc.array(fc.constantFrom('1', '2', '3', 'a', 'zz'), { maxLength: 3 }), fc.constant('1')),
+    },
+    { requiredKeys: ['id', 'method', 'url'] },
+  );
+  const bodyArb = fc.oneof(
+    { weight: 6, arbitrary: fc.array(stepArb, { minLength: 0, maxLength: 22 }).map((requests) => ({ requests })) },
+    { weight: 1, arbitrary: anyJsonArb },
+  );
+  return fc
+    .tuple(
+      fc.constantFrom(ctx.tokens.alice, ctx.tokens.app, ctx.tokens.fabrikamApp),
+      fc.constantFrom('/v1.0', '/beta'),
+      bodyArb,
+      sometimes(pick('text/plain', 'application/json; charset=utf-8'), 6),
+    )
+    .map(([token, version, body, contentType]) => {
+      // Writes in a batch are refused before anything runs only when they lack a body or Content-Type; keep them
+      // away from the reference meetings by never sending writes to a meeting path with both.
+      const safe = JSON.stringify(body, (k, v: unknown) => (k === 'method' && (v === 'POST' || v === 'PATCH') ? 'GET' : v));
+      return {
+        kind: 'batch' as const,
+        method: 'POST' as const,
+        url: `${version}/$batch`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': contentType === ABSENT ? 'application/json' : contentType },
+        payload: safe ?? 'null',
+        mustNotLeak: token === ctx.tokens.fabrikamApp ? [alice.id, alice.upn] : [],
+        note: `batch of ${isBatchBody(body) ? body.requests.length : 'non-batch'} on ${version}`,
+      };
+    });
+}
+
+const isBatchBody = (b: unknown): b is { requests: unknown[] } =>
+  typeof b === 'object' && b !== null && Array.isArray((b as { requests?: unknown }).requests);
+
 export function requestArbitrary(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
   return fc
     .oneof(
@@ -1776,6 +1934,8 @@ export function requestArbitrary(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
       { weight: 15, arbitrary: filterArb(ctx) },
       { weight: 8, arbitrary: idPathArb(ctx) },
       { weight: 20, arbitrary: tokenArb(ctx) },
+      { weight: 10, arbitrary: usersArb(ctx) },
+      { weight: 6, arbitrary: batchArb(ctx) },
     )
     .map((r) => withDescription(r));
 }

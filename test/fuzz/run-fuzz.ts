@@ -1,3 +1,4 @@
+import { DirectoryService } from '../../src/domain/directory/directory-service.js';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { GraphError } from '../../src/domain/errors.js';
@@ -94,6 +95,10 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 async function prepare(t: TestApp): Promise<FuzzContext> {
   const C = DEMO.contoso;
   const F = DEMO.fabrikam;
+  // Issue #14: the apps may read users, so that the /users fuzz reaches its query parsing and tenant scoping.
+  const directory = new DirectoryService(t.testStore.store.db);
+  await directory.grantApplicationPermission(C.scheduler.clientId, 'User.Read.All');
+  await directory.grantApplicationPermission(F.scheduler.clientId, 'User.Read.All');
   const tokens = {
     alice: await t.userToken(),
     aliceRead: await t.userToken(C.alice.upn, ['OnlineMeetings.Read']),
@@ -271,6 +276,16 @@ function checkResponse(req: FuzzRequest, res: LightMyRequestResponse): { problem
           break;
         }
       }
+    }
+  }
+  if (status >= 200 && status < 300 && req.mustNotLeak?.some((s) => text.toLowerCase().includes(s.toLowerCase())))
+    problems.push('another tenant leaked into the answer');
+  if (req.kind === 'batch' && status === 200 && isObject(body) && Array.isArray(body.responses)) {
+    for (const inner of body.responses) {
+      if (!isObject(inner) || typeof inner.status !== 'number') problems.push('batch response item malformed');
+      else if (inner.status >= 500) problems.push('5xx inside a batch');
+      else if (inner.status >= 400 && !(isObject(inner.body) && isObject(inner.body.error)))
+        problems.push('batch error item is not a Graph envelope');
     }
   }
   if (req.mustFail && status < 400) problems.push('PATCH of a reference meeting was not refused');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { DirectoryService } from '../../src/domain/directory/directory-service.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, graph, startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -366,7 +367,7 @@ for (const kind of STORES) {
       });
     });
 
-    test('getVirtualAppointmentJoinWebUrl (§3.7): delegated only', async () => {
+    test('getVirtualAppointmentJoinWebUrl (§3.7): delegated, or application with VirtualAppointment.*.All and a policy', async () => {
       const m = await create();
       const reader = await t.userToken(C.alice.upn, ['OnlineMeetings.Read']);
       for (const suffix of ['getVirtualAppointmentJoinWebUrl', 'getVirtualAppointmentJoinWebUrl()']) {
@@ -382,6 +383,28 @@ for (const kind of STORES) {
         403,
         'Forbidden',
       );
+      // Issue #14: VirtualAppointment.Read / .ReadWrite delegated; .Read.All / .ReadWrite.All as application
+      // permissions, under the online meetings application access policy.
+      const dir = new DirectoryService(t.testStore.store.db);
+      await dir.consentDelegated(C.client.clientId, ['VirtualAppointment.Read']);
+      const vaReader = await t.userToken(C.alice.upn, ['VirtualAppointment.Read']);
+      assert.equal((await call('GET', `/v1.0/me/onlineMeetings/${m.id}/getVirtualAppointmentJoinWebUrl`, vaReader)).statusCode, 200);
+      // VirtualAppointment.Read is not a meetings permission: the meeting itself stays unreadable with it.
+      expectError(await call('GET', `/v1.0/me/onlineMeetings/${m.id}`, vaReader), 403, 'Forbidden');
+      await dir.grantApplicationPermission(C.scheduler.clientId, 'VirtualAppointment.Read.All');
+      const vaApp = await t.appToken();
+      const viaApp = await call('GET', `/v1.0/users/${C.alice.id}/onlineMeetings/${m.id}/getVirtualAppointmentJoinWebUrl`, vaApp);
+      assert.equal(viaApp.statusCode, 200, viaApp.body);
+      assert.equal(new URL(viaApp.json().value).searchParams.get('convId'), m.chatInfo.threadId);
+      // Carol has no access policy for the scheduler.
+      const carolMeeting = await call('POST', '/v1.0/me/onlineMeetings', await t.userToken(C.carol.upn), { subject: 'carol' });
+      expectError(
+        await call('GET', `/v1.0/users/${C.carol.id}/onlineMeetings/${carolMeeting.json().id}/getVirtualAppointmentJoinWebUrl`, vaApp),
+        403,
+        'Forbidden',
+      );
+      expectError(await call('GET', `/v1.0/me/onlineMeetings/${m.id}/getVirtualAppointmentJoinWebUrl`, vaApp), 400, 'Request_BadRequest');
+      await dir.revokeApplicationPermission(C.scheduler.clientId, 'VirtualAppointment.Read.All');
     });
   });
 }

@@ -51,11 +51,14 @@ for (const kind of STORES) {
       assert.deepEqual(withoutJoinInfo(de), withoutJoinInfo(meeting));
     });
 
-    test("another organizer's meeting: 404 Organizer Id mismatch", async () => {
-      const res = await get(bob, `/v1.0/me/onlineMeetings/${meeting.id}`);
+    test("another organizer's meeting: 404 Organizer Id mismatch (unless invited, issue #14)", async () => {
+      // Bob is an attendee, so he may read it (Graph's get page); Carol is not.
+      assert.equal((await get(bob, `/v1.0/me/onlineMeetings/${meeting.id}`)).statusCode, 200);
+      const carol = await t.userToken(C.carol.upn);
+      const res = await get(carol, `/v1.0/me/onlineMeetings/${meeting.id}`);
       assert.equal(res.statusCode, 404);
       assert.deepEqual(res.json().error.code, 'NotFound');
-      assert.equal(res.json().error.message, `Organizer Id mismatch User Id: ${C.bob.id}.`);
+      assert.equal(res.json().error.message, `Organizer Id mismatch User Id: ${C.carol.id}.`);
       const viaApp = await get(app, `/v1.0/users/${C.bob.id}/onlineMeetings/${meeting.id}`);
       assert.equal(viaApp.statusCode, 404);
       assert.match(viaApp.json().error.message, /Organizer Id mismatch/);

@@ -244,6 +244,59 @@ export interface Ops {
     };
     result: KiotaTracedResult;
   };
+  /** Kiota `graph.me.get()` (issue #14): the user model, with `$select` when given. */
+  kiotaMeTraced: {
+    args: { origin: string; cred: CredentialSpec; select?: string[]; headers?: Record<string, string> };
+    result: KiotaTracedResult;
+  };
+  /** Kiota `graph.users.byUserId(id).get()`. */
+  kiotaUserTraced: {
+    args: { origin: string; cred: CredentialSpec; userId: string; select?: string[]; headers?: Record<string, string> };
+    result: KiotaTracedResult;
+  };
+  /** Kiota `graph.users.get({ queryParameters })`: one page. */
+  kiotaUsersTraced: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      filter?: string;
+      select?: string[];
+      top?: number;
+      count?: boolean;
+      headers?: Record<string, string>;
+    };
+    result: KiotaTracedResult;
+  };
+  /** Every user through Kiota's PageIterator (msgraph-sdk-core), following @odata.nextLink. */
+  kiotaUsersIterate: { args: { origin: string; cred: CredentialSpec; top: number }; result: { ids: string[]; requests: number } };
+  /** Kiota `graph.users.count.get()` with ConsistencyLevel: eventual. */
+  kiotaUsersCount: { args: { origin: string; cred: CredentialSpec; filter?: string }; result: number };
+  /**
+   * Kiota's batch helpers (msgraph-sdk-core BatchRequestContent): GET steps built from request builders,
+   * posted to {+baseurl}/$batch; statuses from getResponsesStatusCodes, bodies as the raw batch items.
+   */
+  kiotaBatch: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      steps: Array<{ id: string; kind: 'me' | 'user' | 'meeting'; userId?: string; meetingId?: string }>;
+    };
+    result: { statuses: Record<string, number>; users: Record<string, unknown>; wire: WireExchange };
+  };
+  /** graph-client v3 BatchRequestContent / BatchResponseContent, posted with `client.api('/$batch').post(...)`. */
+  v3Batch: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      steps: Array<{ id: string; method: string; path: string; body?: unknown; dependsOn?: string[] }>;
+    };
+    result: {
+      statuses: Record<string, number>;
+      bodies: Record<string, unknown>;
+      headers: Record<string, Record<string, string>>;
+      wire: WireExchange;
+    };
+  };
   shutdown: { args: Record<string, never>; result: null };
 }
 

@@ -12,7 +12,20 @@ import { ClientSecretCredential, DeviceCodeCredential, UsernamePasswordCredentia
 import type { TokenCredential } from '@azure/identity';
 import { ConfidentialClientApplication, CryptoProvider, PublicClientApplication } from '@azure/msal-node';
 import { AzureIdentityAuthenticationProvider } from '@microsoft/kiota-authentication-azure';
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import {
+  BatchRequestContent as V3BatchRequestContent,
+  BatchResponseContent as V3BatchResponseContent,
+  Client,
+  GraphError,
+} from '@microsoft/microsoft-graph-client';
+import { BatchRequestContent, PageIterator } from '@microsoft/msgraph-sdk-core';
+import {
+  createUserCollectionResponseFromDiscriminatorValue,
+  createUserFromDiscriminatorValue,
+  type User,
+} from '@microsoft/msgraph-sdk/models/index.js';
+import { createODataErrorFromDiscriminatorValue } from '@microsoft/msgraph-sdk/models/oDataErrors/index.js';
+import type { ParseNodeFactoryRegistry } from '@microsoft/kiota-abstractions';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from '@microsoft/msgraph-sdk';
 import { deserializeIntoOnlineMeeting, type Event, type OnlineMeeting } from '@microsoft/msgraph-sdk/models/index.js';
@@ -119,12 +132,26 @@ async function tokenFrom(cred: TokenCredential, scopes: string[]): Promise<strin
 // ---------------------------------------------------------------------------------------------------
 // Kiota helpers.
 
-function kiotaClient(origin: string, spec: CredentialSpec): GraphServiceClient {
+function kiotaAdapter(origin: string, spec: CredentialSpec): GraphRequestAdapter {
   const auth = new AzureIdentityAuthenticationProvider(credential(origin, spec), scopesFor(spec), undefined, new Set(ALLOWED_HOSTS));
   const adapter = new GraphRequestAdapter(auth);
   adapter.baseUrl = `${origin}/v1.0`;
-  return createGraphServiceClient(adapter);
+  return adapter;
 }
+
+function kiotaClient(origin: string, spec: CredentialSpec): GraphServiceClient {
+  return createGraphServiceClient(kiotaAdapter(origin, spec));
+}
+
+function v3Client(origin: string, cred: CredentialSpec): Client {
+  return Client.initWithMiddleware({
+    baseUrl: origin,
+    customHosts: new Set(ALLOWED_HOSTS),
+    authProvider: new TokenCredentialAuthenticationProvider(credential(origin, cred), { scopes: scopesFor(cred) }),
+  });
+}
+
+const ERROR_MAPPINGS = { XXX: createODataErrorFromDiscriminatorValue };
 
 /** `graph.me.onlineMeetings` (delegated) or `graph.users.byUserId(userId).onlineMeetings`. */
 function kiotaMeetings(origin: string, spec: CredentialSpec, userId: string | undefined) {
@@ -553,6 +580,109 @@ const handlers: Handlers = {
       () => meetings.post(toKiotaBody(body), { headers: headers ?? {} }),
       (value) => kiotaResult(value).body,
     );
+  },
+
+  async kiotaMeTraced({ origin, cred, select, headers }) {
+    const graph = kiotaClient(origin, cred);
+    const { value, wire } = await traced(() => graph.me.get({ queryParameters: select ? { select } : {}, headers: headers ?? {} }));
+    return { ...kiotaResult(value), wire };
+  },
+
+  async kiotaUserTraced({ origin, cred, userId, select, headers }) {
+    const graph = kiotaClient(origin, cred);
+    const { value, wire } = await traced(() =>
+      graph.users.byUserId(userId).get({ queryParameters: select ? { select } : {}, headers: headers ?? {} }),
+    );
+    return { ...kiotaResult(value), wire };
+  },
+
+  async kiotaUsersTraced({ origin, cred, filter, select, top, count, headers }) {
+    const graph = kiotaClient(origin, cred);
+    const { value, wire } = await traced(() =>
+      graph.users.get({ queryParameters: { filter, select, top, count }, headers: headers ?? {} }),
+    );
+    return { ...kiotaResult(value), wire };
+  },
+
+  async kiotaUsersIterate({ origin, cred, top }) {
+    const adapter = kiotaAdapter(origin, cred);
+    const graph = createGraphServiceClient(adapter);
+    const log: WireExchange[] = [];
+    const ids: string[] = [];
+    await traces.run(log, async () => {
+      const first = await graph.users.get({ queryParameters: { top, select: ['id'] } });
+      if (!first) throw new Error('no first page');
+      const iterator = new PageIterator<User>(
+        adapter,
+        first as never,
+        (user) => {
+          ids.push(user.id!);
+          return true;
+        },
+        createUserCollectionResponseFromDiscriminatorValue as never,
+        ERROR_MAPPINGS,
+      );
+      await iterator.iterate();
+    });
+    return { ids, requests: log.length };
+  },
+
+  async kiotaUsersCount({ origin, cred, filter }) {
+    const graph = kiotaClient(origin, cred);
+    const n = await graph.users.count.get({ queryParameters: { filter }, headers: { ConsistencyLevel: 'eventual' } });
+    if (n === undefined) throw new Error('no count');
+    return n;
+  },
+
+  async kiotaBatch({ origin, cred, steps }) {
+    const adapter = kiotaAdapter(origin, cred);
+    const graph = createGraphServiceClient(adapter);
+    const content = new BatchRequestContent(adapter, ERROR_MAPPINGS);
+    for (const step of steps) {
+      const info =
+        step.kind === 'me'
+          ? graph.me.toGetRequestInformation()
+          : step.kind === 'user'
+            ? graph.users.byUserId(step.userId!).toGetRequestInformation()
+            : graph.me.onlineMeetings.byOnlineMeetingId(step.meetingId!).toGetRequestInformation();
+      content.addBatchRequest(info, step.id);
+    }
+    const { value: response, wire } = await traced(() => content.postAsync());
+    if (!response) throw new Error('no batch response');
+    const statuses = Object.fromEntries(await response.getResponsesStatusCodes());
+    // The adapter's own registry, as an app would pass it.
+    const registry = adapter.getParseNodeFactory() as ParseNodeFactoryRegistry;
+    const users: Record<string, unknown> = {};
+    for (const step of steps) {
+      if (step.kind === 'meeting' || statuses[step.id] !== 200) continue;
+      users[step.id] = toPlain(response.getParsableResponseById<User>(step.id, registry, createUserFromDiscriminatorValue));
+    }
+    return { statuses, users, wire };
+  },
+
+  async v3Batch({ origin, cred, steps }) {
+    const client = v3Client(origin, cred);
+    const content = new V3BatchRequestContent();
+    for (const step of steps) {
+      const init: RequestInit = { method: step.method };
+      if (step.body !== undefined) {
+        init.body = JSON.stringify(step.body);
+        init.headers = { 'Content-Type': 'application/json' };
+      }
+      content.addRequest({ id: step.id, request: new Request(`${origin}/v1.0${step.path}`, init), dependsOn: step.dependsOn });
+    }
+    const { value: raw, wire } = await traced(async () => client.api('/$batch').post(await content.getContent()) as Promise<unknown>);
+    const response = new V3BatchResponseContent(raw as never);
+    const statuses: Record<string, number> = {};
+    const bodies: Record<string, unknown> = {};
+    const headers: Record<string, Record<string, string>> = {};
+    for (const [id, res] of response.getResponses()) {
+      statuses[id] = res.status;
+      headers[id] = Object.fromEntries(res.headers.entries());
+      const text = await res.text();
+      bodies[id] = text ? (JSON.parse(text) as unknown) : null;
+    }
+    return { statuses, bodies, headers, wire };
   },
 
   async shutdown() {

@@ -1445,6 +1445,64 @@ for (const kind of STORES) {
       assert.equal((await graph(t, 'GET', get, appToken)).statusCode, 200);
     });
 
+    test('Fabrikam never sees a Contoso user: /users, $filter, $count, by id or UPN, or inside a $batch (issue #14)', async () => {
+      await dir.grantApplicationPermission(F.scheduler.clientId, 'User.Read.All');
+      await dir.consentDelegated(fabClient.clientId, ['User.ReadBasic.All', 'User.Read']);
+      clearDirectoryCache();
+      const fabApp = await t.appToken(F.scheduler.clientId, F.scheduler.secret, F.tenantId);
+      const daveRes = await ropc(F.domain, fabClient.clientId, F.dave.upn, 'User.ReadBasic.All openid');
+      assert.equal(daveRes.statusCode, 200, daveRes.body);
+      const dave = daveRes.json().access_token as string;
+      const contoso = [C.alice, C.bob, C.carol].flatMap((u) => [u.id, u.upn]);
+      const eventual = { consistencylevel: 'eventual' };
+      const urls: Array<[string, Record<string, string>]> = [];
+      for (const u of [C.alice, C.bob, C.carol]) {
+        for (const key of [u.id, u.upn, u.upn.toUpperCase(), `('${u.upn}')`, encodeURIComponent(u.upn)])
+          urls.push([`/v1.0/users/${key}`, {}]);
+        for (const f of [`mail eq '${u.upn}'`, `id eq '${u.id}'`, `startswith(displayName,'${u.displayName.slice(0, 3)}')`])
+          urls.push([`/v1.0/users?$filter=${encodeURIComponent(f)}`, {}]);
+      }
+      urls.push(['/v1.0/users', {}], ['/beta/users?$top=999', {}], ['/v1.0/users?$count=true', eventual], ['/v1.0/users/$count', eventual]);
+      urls.push([`/v1.0/users?$filter=${encodeURIComponent("endswith(mail,'@contoso.test')")}&$count=true`, eventual]);
+      for (const [who, token] of [
+        ['Fabrikam app', fabApp],
+        ['Dave (delegated)', dave],
+      ] as const) {
+        for (const [url, headers] of urls) {
+          const res = await graph(t, 'GET', url, token, undefined, headers);
+          // A 404 echoes the key it was asked for; only an answer that found something counts.
+          const ok = res.statusCode >= 200 && res.statusCode < 300;
+          const leaked = ok && contoso.some((m) => res.body.toLowerCase().includes(m.toLowerCase()));
+          // Fabrikam has one user (Dave): any count above one includes Contoso's.
+          const count = url.includes('/$count') ? Number(res.body) : ok ? (res.json() as Json)['@odata.count'] : undefined;
+          const counted = typeof count === 'number' && count > 1;
+          ledger.note(
+            'users: Fabrikam reads Contoso users',
+            leaked || counted,
+            res.statusCode >= 500,
+            () => `${who} GET ${url} → ${res.statusCode} ${res.body.slice(0, 200)}`,
+          );
+        }
+        const batch = await graph(t, 'POST', '/v1.0/$batch', token, {
+          requests: [
+            { id: '1', method: 'GET', url: `/users/${C.alice.id}` },
+            { id: '2', method: 'GET', url: `/users?$filter=${encodeURIComponent(`mail eq '${C.bob.upn}'`)}` },
+            { id: '3', method: 'GET', url: `/users/${C.alice.id}/onlineMeetings/${victims[0]!.id}` },
+            { id: '4', method: 'GET', url: `/me/onlineMeetings/${victims[0]!.id}` },
+          ],
+        });
+        const leaked = [...contoso, victims[0]!.id, victims[0]!.threadId].find(
+          (m) => batch.body.includes(m) && !batch.body.includes(`Resource '${m}'`),
+        );
+        ledger.note(
+          'users: Fabrikam reads Contoso through $batch',
+          leaked !== undefined,
+          batch.statusCode >= 500,
+          () => `${who} → ${batch.body.slice(0, 300)}`,
+        );
+      }
+    });
+
     test('ledger: attempted and accepted', async () => {
       console.log(ledger.table(`${kind}: token and tenant attacks`));
       for (const r of ledger.rows.values()) {

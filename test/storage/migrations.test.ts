@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { Kysely, MigrationResultSet } from 'kysely';
+import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
 import { migrateToLatest, openStore, type Store } from '../../src/storage/database.js';
 import { migrations } from '../../src/storage/migrations/index.js';
 import {
@@ -15,7 +15,7 @@ import {
 import { findTenant } from '../../src/storage/repositories/directory-repository.js';
 import type { Database } from '../../src/storage/tables.js';
 import { STORES } from '../helpers/stores.js';
-import { graphTime, makeMeeting, tempStore, tenantRow, TENANT_ID } from './fixtures.js';
+import { graphTime, makeMeeting, ORGANIZER_ID, tempStore, tenantRow, TENANT_ID } from './fixtures.js';
 
 const ALL = Object.keys(migrations);
 const FIRST = '001-initial-schema';
@@ -100,6 +100,42 @@ for (const kind of STORES) {
       assert.equal((await findMeetingById(db, m.id))?.version, 2);
       assert.equal(await deleteMeeting(db, m.id, graphTime()), true);
       assert.equal(await findMeetingById(db, m.id), undefined);
+    });
+
+    test('006 gives existing users the profile columns, their UPN as mail, and down removes them again', async () => {
+      const db = t.store.db;
+      assert.deepEqual(
+        applied(await migrateToLatest(db, '002-meeting-tombstones')),
+        ALL.slice(0, ALL.indexOf('002-meeting-tombstones') + 1),
+      );
+      await db.insertInto('tenants').values(tenantRow()).execute();
+      // A user as releases before 006 wrote it.
+      const old = {
+        id: ORGANIZER_ID,
+        tenant_id: TENANT_ID,
+        upn: 'old@example.test',
+        display_name: 'Old',
+        password_hash: 'x',
+        created_at: graphTime(),
+      };
+      await (db as unknown as Kysely<{ users: typeof old }>).insertInto('users').values(old).execute();
+      await migrateToLatest(db);
+      const row = await db.selectFrom('users').selectAll().where('id', '=', ORGANIZER_ID).executeTakeFirstOrThrow();
+      assert.equal(row.mail, 'old@example.test');
+      assert.equal(row.business_phones, '[]');
+      assert.deepEqual(
+        [row.given_name, row.surname, row.job_title, row.mobile_phone, row.office_location, row.preferred_language],
+        [null, null, null, null, null, null],
+      );
+      const down = await new Migrator({
+        db,
+        provider: { getMigrations: async () => migrations },
+        migrationTableName: 'schema_migrations',
+        migrationLockTableName: 'schema_migrations_lock',
+      }).migrateTo('002-meeting-tombstones');
+      assert.equal(down.error, undefined);
+      assert.ok(!(await columnsOf(db, 'users')).includes('mail'));
+      assert.equal((await db.selectFrom('users').select('upn').executeTakeFirstOrThrow()).upn, 'old@example.test');
     });
 
     test('migrating twice is a no-op and records each migration once', async () => {

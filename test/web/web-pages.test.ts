@@ -113,10 +113,45 @@ for (const kind of STORES) {
       }
     });
 
-    test('meetingOptionsWebUrl: explains the Graph PATCH, shows no meeting data', async () => {
+    test('meetingOptionsWebUrl: the current options, read-only, escaped; no join secrets; follows a PATCH', async () => {
       const body = assertHtmlPage(await get(pathOf(meeting.meetingOptionsWebUrl)), 200);
       assert.ok(body.includes('PATCH /v1.0/me/onlineMeetings/{id}'));
-      assert.ok(!body.includes('alert(1)') && !body.includes(meeting.joinMeetingIdSettings.joinMeetingId));
+      assert.ok(body.includes(XSS_SUBJECT_ESCAPED) && !body.includes(XSS_SUBJECT));
+      assert.ok(!body.includes(meeting.joinMeetingIdSettings.joinMeetingId) && !body.includes(meeting.joinMeetingIdSettings.passcode));
+      assert.match(body, /<code>allowedPresenters<\/code><\/th>\s*<td>everyone<\/td>/);
+      const alice = await t.userToken();
+      const patched = await graph(t, 'PATCH', `/v1.0/me/onlineMeetings/${meeting.id}`, alice, {
+        allowedPresenters: 'organizer',
+        lobbyBypassSettings: { scope: 'invited', isDialInBypassEnabled: true },
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      const after = assertHtmlPage(await get(pathOf(meeting.meetingOptionsWebUrl)), 200);
+      assert.match(after, /<code>allowedPresenters<\/code><\/th>\s*<td>organizer<\/td>/);
+      assert.match(after, /<code>lobbyBypassSettings<\/code><\/th>\s*<td>scope: invited; isDialInBypassEnabled: Yes<\/td>/);
+      // Another organizer or tenant in the link, or no such thread: not found.
+      const u = new URL(meeting.meetingOptionsWebUrl);
+      for (const [k, v] of [
+        ['organizerId', C.bob.id],
+        ['tenantId', DEMO.fabrikam.tenantId],
+        ['threadId', '19_meeting_bm9uZXhpc3RlbnQ=@thread.v2'],
+        ['threadId', 'x'.repeat(5000)],
+      ] as const) {
+        const forged = new URL(u);
+        forged.searchParams.set(k, v);
+        assertHtmlPage(await get(forged.pathname + forged.search), 404, k);
+      }
+      assert.ok(assertHtmlPage(await get('/meetingOptions/'), 200).includes('PATCH'));
+    });
+
+    test('getVirtualAppointmentJoinWebUrl: the link opens a page of this service', async () => {
+      const alice = await t.userToken();
+      const res = await graph(t, 'GET', `/v1.0/me/onlineMeetings/${meeting.id}/getVirtualAppointmentJoinWebUrl`, alice);
+      assert.equal(res.statusCode, 200, res.body);
+      const body = assertHtmlPage(await get(pathOf(res.json().value)), 200);
+      assert.match(body, /<title>graph-meetings — Virtual appointment<\/title>/);
+      assert.ok(body.includes(XSS_SUBJECT_ESCAPED));
+      assertHtmlPage(await get('/webrtc-svc/api/route?tid=x&convId=y'), 404);
+      assertHtmlPage(await get('/webrtc-svc/api/route'), 404);
     });
 
     test('/: the landing page, with the demo tenant discovery URL and the /v1.0 hint', async () => {

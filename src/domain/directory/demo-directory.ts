@@ -6,6 +6,7 @@ import { GraphError } from '../errors.js';
 import { AppCredentialsService } from './app-credentials-service.js';
 import { DirectoryService } from './directory-service.js';
 import type { MeetingTemplateDefinition } from './tenant-settings.js';
+import type { UserProfileInput } from '../users/user-profile.js';
 
 /**
  * The well-known demo directory, like Azurite's devstoreaccount1: fixed ids and secrets that tests and
@@ -51,6 +52,22 @@ export const DEMO = {
   },
 } as const;
 
+/** Profiles of the demo users (Graph's default user properties, issue #14); mail is the UPN. */
+export const DEMO_PROFILES: Record<string, UserProfileInput> = {
+  [DEMO.contoso.alice.id]: {
+    givenName: 'Alice',
+    surname: 'Adams',
+    jobTitle: 'Product Manager',
+    officeLocation: 'Building 1',
+    preferredLanguage: 'en-US',
+    businessPhones: ['+1 425 555 0101'],
+    mobilePhone: '+1 425 555 0111',
+  },
+  [DEMO.contoso.bob.id]: { givenName: 'Bob', surname: 'Baker', jobTitle: 'Engineer', preferredLanguage: 'en-US' },
+  [DEMO.contoso.carol.id]: { givenName: 'Carol', surname: 'Chen' },
+  [DEMO.fabrikam.dave.id]: { givenName: 'Dave', surname: 'Diaz' },
+};
+
 /**
  * The demo template ("Confidential briefing", the seed's example 4): only the organizer presents,
  * nobody records, content is watermarked and everyone but the organizer waits in the lobby, all locked;
@@ -80,7 +97,14 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
     throw err;
   }
   for (const u of [c.alice, c.bob, c.carol]) {
-    await dir.createUser({ tenant: c.tenantId, id: u.id, upn: u.upn, displayName: u.displayName, password: DEMO.password });
+    await dir.createUser({
+      tenant: c.tenantId,
+      id: u.id,
+      upn: u.upn,
+      displayName: u.displayName,
+      password: DEMO.password,
+      ...DEMO_PROFILES[u.id],
+    });
   }
   await dir.createApplication({
     tenant: c.tenantId,
@@ -144,7 +168,14 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
 
   const f = DEMO.fabrikam;
   await dir.createTenant({ id: f.tenantId, displayName: 'Fabrikam', domain: f.domain });
-  await dir.createUser({ tenant: f.tenantId, id: f.dave.id, upn: f.dave.upn, displayName: f.dave.displayName, password: DEMO.password });
+  await dir.createUser({
+    tenant: f.tenantId,
+    id: f.dave.id,
+    upn: f.dave.upn,
+    displayName: f.dave.displayName,
+    password: DEMO.password,
+    ...DEMO_PROFILES[f.dave.id],
+  });
   await dir.createApplication({
     tenant: f.tenantId,
     clientId: f.scheduler.clientId,

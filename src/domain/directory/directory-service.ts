@@ -8,6 +8,7 @@ import * as signIn from '../../storage/repositories/sign-in-repository.js';
 import { REDIRECT_PLATFORMS, redirectUriProblem } from '../../identity/sign-in/redirect-uris.js';
 import { badRequest, conflict, GraphError } from '../errors.js';
 import { APPLICATION_PERMISSIONS, DELEGATED_SCOPES, canonicalPermission } from './permissions.js';
+import { userProfileColumns, type UserProfileInput } from '../users/user-profile.js';
 import { defaultTenantSettings, type MeetingTemplateDefinition, type TenantSettings } from './tenant-settings.js';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -51,7 +52,7 @@ export class DirectoryService {
     return { id, domain };
   }
 
-  async createUser(input: { tenant: string; upn: string; displayName: string; password: string; id?: string }) {
+  async createUser(input: { tenant: string; upn: string; displayName: string; password: string; id?: string } & UserProfileInput) {
     const tenant = await this.requireTenant(input.tenant);
     const upn = input.upn.toLowerCase();
     const m = UPN.exec(upn);
@@ -62,6 +63,7 @@ export class DirectoryService {
     if (input.password.length < 8) throw badRequest('A password needs at least 8 characters.');
     const id = (input.id ?? randomUUID()).toLowerCase();
     if (!directory.isGuid(id)) throw badRequest(`User id '${id}' is not a GUID.`);
+    const profile = userProfileColumns(input, upn);
     const password_hash = await hashPassword(input.password);
     await this.unique(`A user with id ${id} or UPN ${upn} already exists.`, () =>
       this.db
@@ -73,6 +75,7 @@ export class DirectoryService {
           display_name: input.displayName.trim() || upn,
           password_hash,
           created_at: new Date().toISOString(),
+          ...profile,
         })
         .execute(),
     );

@@ -14,6 +14,13 @@ export const APPLICATION_PERMISSIONS = [
   'Calendars.ReadWrite',
   'MailboxSettings.Read',
   'MailboxSettings.ReadWrite',
+  // Issue #14: users (fact sheet §5.1) and getVirtualAppointmentJoinWebUrl's application permissions.
+  'User.ReadBasic.All',
+  'User.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+  'VirtualAppointment.Read.All',
+  'VirtualAppointment.ReadWrite.All',
 ] as const;
 
 export const DELEGATED_SCOPES = [
@@ -28,6 +35,11 @@ export const DELEGATED_SCOPES = [
   'Calendars.ReadWrite',
   'MailboxSettings.Read',
   'MailboxSettings.ReadWrite',
+  // Issue #14: users (fact sheet §5.1).
+  'User.ReadWrite',
+  'User.ReadBasic.All',
+  'User.Read.All',
+  'Directory.Read.All',
 ] as const;
 
 /** OpenID Connect scopes: always allowed, never part of `scp`. */

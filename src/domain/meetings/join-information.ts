@@ -286,21 +286,36 @@ const NOT_FORM_ALL = /%20|[!'()~]/g;
 const FORM_FIXES: Record<string, string> = { '%20': '+', '!': '%21', "'": '%27', '(': '%28', ')': '%29', '~': '%7E' };
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+const NEWLINE_ALL = /\n/g;
+const UPPER_ESCAPE = /%[0-9A-F][A-F]|%[A-F][0-9]/;
+const ESCAPE_ALL = /%[0-9A-F]{2}/g;
+const lowerEscape = (e: string) => e.toLowerCase();
+
 /**
- * application/x-www-form-urlencoded, as Graph encodes the fragment (spaces as `+`): byte for byte what
- * `new URLSearchParams({ c: text }).toString().slice(2)` writes (lone surrogates as U+FFFD), but on the
- * native encoder, which is several times faster (issue #6). A `%` in its output always starts an
- * escape, so `%20` cannot match across escapes.
+ * application/x-www-form-urlencoded, as Graph encodes the fragment (issue #14: three captures of real
+ * responses agree): spaces as `+`, hex escapes in lower case, every line break as CRLF (`%0d%0a`). Byte
+ * for byte what `new URLSearchParams({ c: text.replace(/\n/g, '\r\n') }).toString().slice(2)` writes
+ * with its escapes lower-cased (lone surrogates as U+FFFD), but on the native encoder, which is several
+ * times faster (issue #6). A `%` in its output always starts an escape, so neither `%20` nor an escape
+ * can match across escapes, and encoding pieces apart gives the bytes of encoding the whole.
  */
 function formEncode(text: string): string {
+  if (text.includes('\n')) text = text.replace(NEWLINE_ALL, '\r\n');
   let encoded: string;
   try {
     encoded = encodeURIComponent(text);
   } catch {
     encoded = encodeURIComponent(text.replace(LONE_SURROGATE, '\ufffd')); // URIError: a lone surrogate
   }
-  return NOT_FORM.test(encoded) ? encoded.replace(NOT_FORM_ALL, (c) => FORM_FIXES[c]!) : encoded;
+  if (NOT_FORM.test(encoded)) encoded = encoded.replace(NOT_FORM_ALL, (c) => FORM_FIXES[c]!);
+  return UPPER_ESCAPE.test(encoded) ? encoded.replace(ESCAPE_ALL, lowerEscape) : encoded;
 }
+
+/**
+ * Graph's prefix, sent literally: clients strip up to the first comma (or the prefix) and decode the rest.
+ * The docs' Japanese example encodes the prefix too; the captured responses do not.
+ */
+export const JOIN_INFORMATION_PREFIX = 'data:text/html,';
 
 const SEPARATOR =
   '<div style="width:100%;height: 20px;"><span style="white-space:nowrap;color:gray;opacity:.36;">' + '_'.repeat(80) + '</span></div>';
@@ -321,7 +336,7 @@ const numberClose = (label: string) => `</a><span style="font-size: 12px;">&nbsp
  * surrogate pair is split), hence encoding the pieces apart gives the bytes of encoding the whole.
  */
 interface EncodedTemplate {
-  /** From `data:text/html,` to the headline's href. */
+  /** From the prefix to the headline's href. */
   head: string;
   /** After the headline href, to the first dial-in line. */
   afterJoinHref: string;
@@ -344,12 +359,14 @@ interface EncodedTemplate {
 
 function encodeTemplate(t: InvitationStrings, language: string): EncodedTemplate {
   return {
-    head: formEncode(
-      `data:text/html,${SEPARATOR}\n` +
-        `<div class="me-email-text" lang="${escapeHtml(language)}" style="color:#252424;font-family:${FONT_STACK};">\n` +
-        '  <div style="margin-top: 24px; margin-bottom: 10px;">\n' +
-        `    <a class="me-email-headline" style="font-size: 18px;font-family:'Segoe UI Semibold',${FONT_STACK};text-decoration: underline;color: #6264a7;" href="`,
-    ),
+    head:
+      JOIN_INFORMATION_PREFIX +
+      formEncode(
+        `${SEPARATOR}\n` +
+          `<div class="me-email-text" lang="${escapeHtml(language)}" style="color:#252424;font-family:${FONT_STACK};">\n` +
+          '  <div style="margin-top: 24px; margin-bottom: 10px;">\n' +
+          `    <a class="me-email-headline" style="font-size: 18px;font-family:'Segoe UI Semibold',${FONT_STACK};text-decoration: underline;color: #6264a7;" href="`,
+      ),
     afterJoinHref: formEncode(`${linkClose(escapeHtml(t.headline))}\n  </div>\n  <div style="margin-bottom: 10px;">`),
     numberOpen: formEncode(`\n    <div>${linkOpen(14)}`),
     numberMid: formEncode(`" ${NEW_TAB}>`),
@@ -381,7 +398,7 @@ function templateFor(language: string): EncodedTemplate {
   return template;
 }
 
-/** Graph's joinInformation itemBody: the form-encoded `data:text/html,` invitation fragment. */
+/** Graph's joinInformation itemBody: `data:text/html,` and the form-encoded invitation fragment. */
 export function renderJoinInformation(input: JoinInformationInput, language: SupportedLanguage): { content: string; contentType: 'html' } {
   const template = templateFor(language);
   const conferenceId = String(input.conferenceId);
@@ -390,7 +407,7 @@ export function renderJoinInformation(input: JoinInformationInput, language: Sup
     for (let i = 0; i < numbers.length; i++) {
       // A hole in a sparse array is an empty line, as when the lines were joined with '\n'.
       if (!(i in numbers)) {
-        content += '%0A';
+        content += '%0d%0a';
         continue;
       }
       const number = numbers[i]!;

@@ -30,19 +30,49 @@ export function decodeMeetingId(id: string): { organizerId: string; threadId: st
 /** Teams writes lower-case percent escapes (`19%3ameeting_…%40thread.v2`, `%7b%22Tid%22%3a…`). */
 const teamsEncode = (s: string) => encodeURIComponent(s).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase());
 
-/** The classic Teams join link (§0.2), on our own origin. */
-export function joinWebUrl(origin: string, threadId: string, tenantId: string, organizerId: string): string {
+/**
+ * Where a meeting's links point. By default every link is a page of this service (its origin); with
+ * LINK_STYLE=teams they take Teams' own hosts and paths (issue #14), for apps that validate links with a
+ * pattern such as `^https://teams\.microsoft\.com/l/meetup-join/`. Such links lead to Teams, not here.
+ */
+export type LinkStyle = 'service' | 'teams';
+
+export interface LinkBases {
+  /** Origin of the join and meeting-options links. */
+  teams: string;
+  /** Prefix of the dial-in link, before the tenant id. */
+  dialin: string;
+  /** Origin of the virtual-appointment link. */
+  visit: string;
+}
+
+export function linkBases(origin: string, style: LinkStyle = 'service'): LinkBases {
+  return style === 'teams'
+    ? { teams: 'https://teams.microsoft.com', dialin: 'https://dialin.teams.microsoft.com', visit: 'https://visit.teams.microsoft.com' }
+    : { teams: origin, dialin: `${origin}/dialin`, visit: origin };
+}
+
+const bases = (b: string | LinkBases) => (typeof b === 'string' ? linkBases(b) : b);
+
+/** The classic Teams join link (§0.2). */
+export function joinWebUrl(base: string | LinkBases, threadId: string, tenantId: string, organizerId: string): string {
   const context = teamsEncode(JSON.stringify({ Tid: tenantId, Oid: organizerId }));
-  return `${origin}/l/meetup-join/${teamsEncode(threadId)}/0?context=${context}`;
+  return `${bases(base).teams}/l/meetup-join/${teamsEncode(threadId)}/0?context=${context}`;
 }
 
-export function meetingOptionsWebUrl(origin: string, threadId: string, tenantId: string, organizerId: string): string {
+export function meetingOptionsWebUrl(base: string | LinkBases, threadId: string, tenantId: string, organizerId: string): string {
   const q = new URLSearchParams({ organizerId, tenantId, threadId: threadId.replace(/^19:/, '19_'), messageId: '0' });
-  return `${origin}/meetingOptions/?${q.toString()}`;
+  return `${bases(base).teams}/meetingOptions/?${q.toString()}`;
 }
 
-export function dialinUrl(origin: string, tenantId: string, conferenceId: string): string {
-  return `${origin}/dialin/${tenantId}?id=${conferenceId}`;
+export function dialinUrl(base: string | LinkBases, tenantId: string, conferenceId: string): string {
+  return `${bases(base).dialin}/${tenantId}?id=${conferenceId}`;
+}
+
+/** §3.7's virtual appointment link: `…/webrtc-svc/api/route?tid=…&convId=19:meeting_…`. */
+export function virtualAppointmentUrl(base: string | LinkBases, tenantId: string, threadId: string): string {
+  const q = new URLSearchParams({ tid: tenantId, convId: threadId });
+  return `${bases(base).visit}/webrtc-svc/api/route?${q.toString()}`;
 }
 
 /**

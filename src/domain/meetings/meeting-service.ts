@@ -36,8 +36,11 @@ import {
   threadFromJoinUrl,
   encodeMeetingId,
   joinWebUrl,
+  linkBases,
   meetingOptionsWebUrl,
   newPasscode,
+  virtualAppointmentUrl,
+  type LinkStyle,
   newThreadId,
   meetingNumbers,
   randomMeetingNumbers,
@@ -87,10 +90,19 @@ export interface MeetingServiceDeps {
   directory: DirectoryLookups;
   /** The public origin join links are built on (PUBLIC_URL). */
   origin: () => string;
+  /** LINK_STYLE (issue #14): this service's pages, or Teams' hosts. */
+  linkStyle?: LinkStyle;
   clock?: () => number;
   numbers?: MeetingNumberSource;
   /** Thread ids and passcodes (and the numbers, unless `numbers` is given); reproducible under ID_SEED. */
   random?: Randomness;
+}
+
+/** Whether the user is one of the meeting's attendees, by object id or UPN. */
+function isInvited(meeting: Meeting, user: UserRow): boolean {
+  return meeting.participants.attendees.some(
+    (a) => a.identity?.user?.id?.toLowerCase() === user.id || (typeof a.upn === 'string' && a.upn.toLowerCase() === user.upn),
+  );
 }
 
 /** What an Outlook event passes on to its Teams meeting (graph-events-spec.md §3.5). */
@@ -160,9 +172,21 @@ export class MeetingService {
     }
   }
 
-  /** GET …/onlineMeetings/{id} (§3.3). */
+  /**
+   * GET …/onlineMeetings/{id} (§3.3). Graph's get page: "an attendee can read a meeting they were invited
+   * to" with a delegated token, so a signed-in user listed in participants.attendees reads the meeting
+   * (issue #14); update and delete stay the organizer's.
+   */
   async get(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<Meeting> {
     const owner = await authorizeMeetingOwner(this.directory, principal, path, 'read');
+    if (principal.kind === 'user') {
+      const { organizerId, threadId } = decodeMeetingId(meetingId);
+      if (organizerId !== owner.id) {
+        const meeting = await this.reads.byId(encodeMeetingId(organizerId, threadId));
+        // Only within the meeting's tenant: a guest's token is issued by their own tenant and reaches nothing here.
+        if (meeting && meeting.tenantId === owner.tenant_id && isInvited(meeting, owner)) return meeting;
+      }
+    }
     return this.ownedMeeting(owner, meetingId);
   }
 
@@ -246,12 +270,14 @@ export class MeetingService {
     if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(this.now()), this.deps.write))) throw meetingNotFound();
   }
 
-  /** GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7): delegated only. */
+  /**
+   * GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7). The link leads to this service's virtual
+   * appointment page (or visit.teams.microsoft.com with LINK_STYLE=teams).
+   */
   async virtualAppointmentJoinWebUrl(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<string> {
     const owner = await authorizeMeetingOwner(this.directory, principal, path, 'virtualAppointment');
     const meeting = await this.ownedMeeting(owner, meetingId);
-    const q = new URLSearchParams({ tid: meeting.tenantId, convId: meeting.threadId });
-    return `${this.deps.origin()}/webrtc-svc/api/route?${q.toString()}`;
+    return virtualAppointmentUrl(linkBases(this.deps.origin(), this.deps.linkStyle), meeting.tenantId, meeting.threadId);
   }
 
   // --- calendar-backed meetings (graph-events-spec.md §3) --------------------------------------------
@@ -428,7 +454,7 @@ export class MeetingService {
     const attendees = (input.participants?.attendees ?? []).map(normalizeAttendee);
     await this.checkAttendees(organizer, attendees);
 
-    const origin = this.deps.origin();
+    const origin = linkBases(this.deps.origin(), this.deps.linkStyle);
     const threadId = newThreadId(this.random);
     const conferenceId = this.numbers.conferenceId();
     return {
@@ -526,7 +552,7 @@ export class MeetingService {
   }
 
   private redraw(m: Meeting, constraint: ReturnType<typeof meetingConstraint>): Meeting {
-    const origin = this.deps.origin();
+    const origin = linkBases(this.deps.origin(), this.deps.linkStyle);
     const next = structuredClone(m);
     if (constraint === 'joinMeetingId') next.joinMeetingIdSettings.joinMeetingId = this.numbers.joinMeetingId();
     else if (constraint === 'conferenceId') {

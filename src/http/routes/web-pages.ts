@@ -7,7 +7,17 @@ import { findTenant, findUserById } from '../../storage/repositories/directory-r
 import { findMeetingByThread } from '../../storage/repositories/meeting-repository.js';
 import type { Database } from '../../storage/tables.js';
 import { HTML_HEADERS } from '../../web/layout.js';
-import { dialInPage, errorPage, joinMeetingPage, landingPage, meetingOptionsPage, notFoundPage } from '../../web/pages.js';
+import {
+  currentMeetingOptionsPage,
+  dialInPage,
+  errorPage,
+  joinMeetingPage,
+  landingPage,
+  meetingOptionsPage,
+  notFoundPage,
+  virtualAppointmentPage,
+} from '../../web/pages.js';
+import type { Meeting } from '../../domain/meetings/meeting.js';
 
 export interface WebPagesOptions {
   db: Kysely<Database>;
@@ -80,7 +90,56 @@ export async function webPages(app: FastifyInstance, opts: WebPagesOptions): Pro
     );
   });
 
-  app.get('/meetingOptions/', async (_request, reply) => sendPage(reply, 200, meetingOptionsPage()));
+  // Issue #14: the options of the meeting the link names (organizerId, tenantId, threadId as meetingOptionsWebUrl
+  // writes them), read-only; a link without them gets the explanation alone.
+  app.get<{ Querystring: Record<string, unknown> }>('/meetingOptions/', async (request, reply) => {
+    const { threadId, tenantId, organizerId } = request.query;
+    if (threadId === undefined && tenantId === undefined && organizerId === undefined) return sendPage(reply, 200, meetingOptionsPage());
+    const meeting =
+      typeof threadId === 'string' && threadId.length <= MAX_THREAD_PARAM
+        ? await findMeetingByThread(opts.db, threadId.replace(/^19_/, '19:'))
+        : undefined;
+    if (!meeting || meeting.tenantId !== tenantId || meeting.organizerId !== organizerId)
+      return sendPage(reply, 404, notFoundPage('Meeting'));
+    return sendPage(
+      reply,
+      200,
+      currentMeetingOptionsPage({
+        subject: meeting.subject,
+        organizerName: await organizerName(meeting),
+        options: Object.entries(meeting.options).map(([name, value]) => ({
+          name,
+          value: optionText(value),
+          locked: (meeting.lockedOptions as string[]).includes(name),
+        })),
+      }),
+    );
+  });
+
+  // The link getVirtualAppointmentJoinWebUrl returns (§3.7): tid and convId name the meeting.
+  app.get<{ Querystring: Record<string, unknown> }>('/webrtc-svc/api/route', async (request, reply) => {
+    const { tid, convId } = request.query;
+    const meeting =
+      typeof convId === 'string' && convId.length <= MAX_THREAD_PARAM && typeof tid === 'string'
+        ? await findMeetingByThread(opts.db, convId)
+        : undefined;
+    if (!meeting || meeting.tenantId !== tid) return sendPage(reply, 404, notFoundPage('Appointment'));
+    return sendPage(
+      reply,
+      200,
+      virtualAppointmentPage({
+        subject: meeting.subject,
+        organizerName: await organizerName(meeting),
+        startDateTime: meeting.startDateTime,
+        endDateTime: meeting.endDateTime,
+      }),
+    );
+  });
+
+  const organizerName = async (meeting: Meeting) =>
+    (await findUserById(opts.db, meeting.organizerId))?.display_name ??
+    meeting.participants.organizer.identity.user?.displayName ??
+    'Unknown organizer';
 
   // Anything else under the link prefixes (missing or extra segments, or a segment longer than the
   // router's maxParamLength, which would otherwise get the router's bare 414 JSON) is a link to nothing.
@@ -92,6 +151,17 @@ export async function webPages(app: FastifyInstance, opts: WebPagesOptions): Pro
     app.get(prefix, notFound);
     app.get(`${prefix}/*`, notFound);
   }
+}
+
+/** An option's value as a person reads it: yes/no, the enum member, or the members of a complex value. */
+function optionText(value: unknown): string {
+  if (value === null || value === undefined) return 'Not set';
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return value.length === 0 ? 'None' : value.map(optionText).join(', ');
+  return Object.entries(value)
+    .map(([k, v]) => `${k}: ${optionText(v)}`)
+    .join('; ');
 }
 
 /** The segment re-encoded into a join-link path, the shape threadFromJoinUrl parses. */

@@ -3,6 +3,7 @@ import * as initialSchema from './001-initial-schema.js';
 import * as meetingTombstones from './002-meeting-tombstones.js';
 import * as interactiveSignIn from './004-interactive-sign-in.js';
 import * as appCredentials from './005-app-credentials.js';
+import * as userProfile from './006-user-profile.js';
 import * as calendarEvents from './008-calendar-events.js';
 
 /** Every migration, in order. Names sort lexically, which is the order Kysely applies them in. */
@@ -11,5 +12,6 @@ export const migrations: Record<string, Migration> = {
   '002-meeting-tombstones': meetingTombstones,
   '004-interactive-sign-in': interactiveSignIn,
   '005-app-credentials': appCredentials,
+  '006-user-profile': userProfile,
   '008-calendar-events': calendarEvents,
 };

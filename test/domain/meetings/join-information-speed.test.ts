@@ -363,8 +363,15 @@ function safeHref(url: string): string {
 /** `123456789012` -> `123 456 789 012`. */
 const groupInThrees = (digits: string) => digits.replace(/(.{3})(?=.)/gsu, '$1 ');
 
-/** application/x-www-form-urlencoded, as Graph encodes the fragment (spaces as `+`). */
-const formEncode = (text: string) => new URLSearchParams({ c: text }).toString().slice(2);
+/**
+ * application/x-www-form-urlencoded, as Graph encodes the fragment (spaces as `+`). Issue #14: line
+ * breaks are CRLF and hex escapes lower case, as in captured Graph responses.
+ */
+const formEncode = (text: string) =>
+  new URLSearchParams({ c: text.replace(/\n/g, '\r\n') })
+    .toString()
+    .slice(2)
+    .replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase());
 
 const SEPARATOR =
   '<div style="width:100%;height: 20px;"><span style="white-space:nowrap;color:gray;opacity:.36;">' + '_'.repeat(80) + '</span></div>';
@@ -412,5 +419,6 @@ function referenceRenderJoinInformation(input: ReferenceInput, language: Support
     SEPARATOR,
   ].join('\n');
 
-  return { content: formEncode(`data:text/html,${html}`), contentType: 'html' };
+  // Issue #14: the prefix is sent literally, only the HTML is encoded.
+  return { content: `data:text/html,${formEncode(html)}`, contentType: 'html' };
 }

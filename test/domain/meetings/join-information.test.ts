@@ -153,13 +153,24 @@ describe('renderJoinInformation', () => {
   it('is a form-encoded data:text/html fragment with contentType html', () => {
     const result = render();
     assert.equal(result.contentType, 'html');
-    assert.ok(result.content.startsWith('data%3Atext%2Fhtml%2C'), result.content.slice(0, 40));
+    // Issue #14: the prefix is literal, as in captured Graph responses; only the HTML is encoded.
+    assert.ok(result.content.startsWith('data:text/html,%3cdiv+'), result.content.slice(0, 40));
     assert.doesNotMatch(result.content, /[ <>"\n]/, 'raw characters must be encoded');
     assert.match(result.content, /\+/, 'spaces are written as +');
-    assert.match(result.content, /%0A/, 'newlines are written as %0A');
-    // Exactly what URLSearchParams (application/x-www-form-urlencoded) produces for the decoded text.
+    assert.match(result.content, /%0d%0a/, 'line breaks are written as %0d%0a');
+    assert.doesNotMatch(result.content, /%[0-9a-f]?[A-F]/, 'hex escapes are lower case');
+    // Exactly what URLSearchParams (application/x-www-form-urlencoded) produces for the decoded text,
+    // with lower-case escapes.
     const decoded = decode(result.content);
-    assert.equal(new URLSearchParams({ c: decoded }).toString().slice(2), result.content);
+    const prefix = 'data:text/html,';
+    assert.equal(
+      prefix +
+        new URLSearchParams({ c: decoded.slice(prefix.length) })
+          .toString()
+          .slice(2)
+          .replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
+      result.content,
+    );
   });
 
   it('has the separators, the headline link to joinWebUrl, and lang on the text block', () => {
