@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import tls_ from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -15,7 +16,9 @@ import { TokenService } from './identity/token-service.js';
 import { authenticate } from './http/authentication.js';
 import { answerClientError, clientRequestId, sendGraphError } from './http/errors.js';
 import { gracefulClose } from './http/graceful-close.js';
-import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
+import { ensureImpersonationTls, ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
+import { hostRouting, IMPERSONATED_HOSTS, impersonatedHost, impersonatedOrigin } from './http/host-names.js';
+import { createImpersonationProxy } from './http/impersonation-proxy.js';
 import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
 import { registerThrottling } from './http/throttling.js';
@@ -42,6 +45,8 @@ export interface GraphMeetings {
   origin(): string;
   /** Whether the demo directory was seeded by this start. */
   readonly seeded: boolean;
+  /** IMPERSONATE=on: the CA clients must trust for Microsoft's host names, and the proxy's port once listening. */
+  readonly impersonation: { caPath: string; proxyPort(): number | undefined } | undefined;
 }
 
 declare module 'fastify' {
@@ -58,6 +63,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const tls = loadTls(config);
+  const impersonating = config.impersonation.enabled;
+  const impersonationTls = impersonating ? ensureImpersonationTls(config.dataDir, IMPERSONATED_HOSTS) : undefined;
   const store =
     deps.store ?? openStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'graph-meetings.sqlite') });
   const ownsStore = deps.store === undefined;
@@ -71,7 +78,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       // Node sweeps for connections past headersTimeout/requestTimeout every connectionsCheckingInterval
       // (30 s by default); sweep every second so slow clients are cut off near the configured time.
       ...(tls
-        ? { https: { key: tls.key, cert: tls.cert, connectionsCheckingInterval: 1000 } }
+        ? { https: { key: tls.key, cert: tls.cert, connectionsCheckingInterval: 1000, ...sniOptions(impersonationTls) } }
         : { http: { connectionsCheckingInterval: 1000 } }),
       logger: {
         level: config.logLevel,
@@ -114,6 +121,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     // client-compat §1.5: the OIDC issuer must be on the very origin the client used. The Host header
     // is honoured only for loopback names and PUBLIC_URL's host; anything else gets PUBLIC_URL.
     const requestOrigin = (request: FastifyRequest) => {
+      const impersonated = impersonatedOrigin(impersonating, request);
+      if (impersonated) return impersonated;
       const host = (request.headers.host ?? '').toLowerCase();
       const hostname = host.replace(/:\d+$/, '');
       if (host === publicHost() || (LOOPBACK_HOSTS.has(hostname) && /^[\w.[\]:-]+$/.test(host))) {
@@ -134,7 +143,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       clock: deps.clock,
       numbers: deps.numbers,
     });
-    app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded });
+    const proxy =
+      impersonating && config.impersonation.proxyPort !== undefined
+        ? createImpersonationProxy(app.server, {
+            log: app.log,
+            headersTimeoutMs: app.server.headersTimeout,
+            maxConnections: config.maxConnections,
+          })
+        : undefined;
+    const impersonation = impersonationTls ? { caPath: impersonationTls.caPath!, proxyPort: () => proxy?.port() } : undefined;
+    app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded, impersonation });
 
     // Hooks on every request are callback-style: an async hook costs a promise and a microtask turn each.
     app.addHook('onRequest', (request, reply, done) => {
@@ -154,6 +172,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
     gracefulClose(app);
     app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
+    if (impersonating) app.addHook('onRequest', hostRouting(impersonating));
     app.setNotFoundHandler((request, reply) => sendGraphError(apiNotSupported(), request, reply));
 
     await app.register(entraRoutes, { db: store.db, tokens: tokenService, keys, requestOrigin });
@@ -164,7 +183,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         prefix,
         meetings,
         authenticate: (authorization) => authenticate(directory, tokens, authorization),
-        origin,
+        origin: (request) => impersonatedOrigin(impersonating, request) ?? origin(),
       });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.
@@ -174,8 +193,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
     const purgeTimer = setInterval(purge, 3_600_000);
     purgeTimer.unref();
+    if (proxy) {
+      // Listening before the HTTPS server does, so a taken PROXY_PORT fails the start instead of being logged.
+      app.addHook('onReady', async () => {
+        await proxy.listen(config.impersonation.proxyPort!, config.host);
+      });
+    }
     app.addHook('onClose', async () => {
       clearInterval(purgeTimer);
+      await proxy?.close();
       if (ownsStore) await store.close();
     });
     return app;
@@ -183,6 +209,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     if (ownsStore) await store.close();
     throw err;
   }
+}
+
+/** IMPERSONATE=on: clients whose SNI names an impersonated host get that certificate; all others the service's own. */
+function sniOptions(impersonation: TlsMaterial | undefined): Pick<tls_.TlsOptions, 'SNICallback'> {
+  if (!impersonation) return {};
+  const context = tls_.createSecureContext({ key: impersonation.key, cert: impersonation.cert });
+  return {
+    SNICallback: (servername, cb) => cb(null, impersonatedHost(servername) ? context : undefined),
+  };
 }
 
 function loadTls(config: Config): TlsMaterial | undefined {

@@ -22,8 +22,8 @@ declare module 'fastify' {
 export interface GraphRoutesOptions {
   meetings: MeetingService;
   authenticate: (authorization: string | undefined) => Promise<Principal>;
-  /** The origin to build @odata.context from. */
-  origin: () => string;
+  /** The origin to build @odata.context from: the one the request was sent to (the public origin, or graph.microsoft.com when impersonating). */
+  origin: (request: FastifyRequest) => string;
 }
 
 type Params = { userId?: string; meetingId?: string };
@@ -44,7 +44,7 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
 
   const joinInformation = new LruCache<string, { content: string; contentType: 'html' }>(4000);
   const view = (request: FastifyRequest): ViewContext => ({
-    serviceRoot: `${opts.origin()}/${version}`,
+    serviceRoot: `${opts.origin(request)}/${version}`,
     language: negotiateLanguage(request.headers['accept-language']),
     includeUnknownEnumMembers: preferIncludesUnknownEnumMembers(request.headers.prefer),
     joinInformation,
