@@ -17,7 +17,7 @@ import { authenticate } from './http/authentication.js';
 import { answerClientError, clientRequestId, sendGraphError } from './http/errors.js';
 import { gracefulClose } from './http/graceful-close.js';
 import { ensureImpersonationTls, ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
-import { hostRouting, IMPERSONATED_HOSTS, impersonatedHost, impersonatedOrigin } from './http/host-names.js';
+import { hostRouting, IMPERSONATED_HOSTS, impersonatedHost, impersonatedLinkOrigins, impersonatedOrigin } from './http/host-names.js';
 import { createImpersonationProxy } from './http/impersonation-proxy.js';
 import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
@@ -184,6 +184,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         meetings,
         authenticate: (authorization) => authenticate(directory, tokens, authorization),
         origin: (request) => impersonatedOrigin(impersonating, request) ?? origin(),
+        linkOrigins: (request) => impersonatedLinkOrigins(impersonating, request),
       });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.

@@ -90,6 +90,15 @@ function banner(
     log.info(`Clients must trust the local CA: ${gm.tls.caPath}`);
     log.info(`  e.g. NODE_EXTRA_CA_CERTS=${gm.tls.caPath} node your-client.js`);
   }
+  if (config.impersonation.enabled) {
+    const proxy = config.impersonation.proxyPort;
+    log.warn(
+      'IMPERSONATE is ON: this service answers as graph.microsoft.com and login.microsoftonline.com with certificates from its local CA. ' +
+        'For local development and private test networks only; never make that CA trusted system-wide on a machine with real data.',
+    );
+    if (proxy !== undefined)
+      log.info(`Impersonation proxy (CONNECT to Microsoft's hosts only): HTTPS_PROXY=http://${config.host}:${proxy}`);
+  }
   if (config.tls.mode === 'off') {
     log.warn(
       'TLS is OFF: the official Microsoft clients refuse plain HTTP, and tokens travel in clear. Use only behind a TLS-terminating proxy.',

@@ -222,6 +222,7 @@ for (const kind of STORES) {
       ]);
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal(created.body['@odata.context'], `${GRAPH}:${port}/v1.0/$metadata#users('${C.alice.id}')/onlineMeetings/$entity`);
+      assert.ok(String(created.body.joinWebUrl).startsWith(`https://teams.microsoft.com:${port}/l/meetup-join/`), created.body.joinWebUrl);
     });
 
     test('curl --proxy: Graph and Entra answer with exactly the real host names', async () => {
@@ -262,6 +263,16 @@ for (const kind of STORES) {
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal(created.body['@odata.context'], `${GRAPH}/v1.0/$metadata#users('${C.alice.id}')/onlineMeetings/$entity`);
 
+      const visit = await curl([
+        ...proxied(),
+        '-H',
+        `authorization: Bearer ${token.body.access_token}`,
+        `${GRAPH}/v1.0/me/onlineMeetings/${created.body.id}/getVirtualAppointmentJoinWebUrl`,
+      ]);
+      assert.equal(visit.status, 200, JSON.stringify(visit.body));
+      assert.equal(visit.body['@odata.context'], `${GRAPH}/v1.0/$metadata#Edm.String`);
+      assert.ok(String(visit.body.value).startsWith('https://visit.teams.microsoft.com/webrtc-svc/api/route?'), visit.body.value);
+
       // sts.windows.net (the v1 issuer's host, an alias in MSAL's cloud metadata) answers as Entra too.
       const keys = await curl([...proxied(), `https://sts.windows.net/${C.tenantId}/discovery/v2.0/keys`]);
       assert.equal(keys.status, 200, keys.stderr);
@@ -294,6 +305,15 @@ for (const kind of STORES) {
       assert.equal(read.status, 200, JSON.stringify(read.body));
       assert.equal(read.body.subject, subject);
       assert.equal(read.body['@odata.context'], `${GRAPH}/v1.0/$metadata#users('${C.alice.id}')/onlineMeetings/$entity`);
+      // Join links are on teams.microsoft.com, as Graph's are, and the page behind them is served through the proxy too.
+      assert.match(read.body.joinWebUrl, /^https:\/\/teams\.microsoft\.com\/l\/meetup-join\/19%3ameeting_[^/]+%40thread\.v2\/0\?context=/);
+      assert.ok(
+        String(read.body.meetingOptionsWebUrl).startsWith('https://teams.microsoft.com/meetingOptions/?'),
+        read.body.meetingOptionsWebUrl,
+      );
+      const page = await curl([...proxied(), read.body.joinWebUrl]);
+      assert.equal(page.status, 200, page.stderr);
+      assert.match(String(page.body), new RegExp(subject));
 
       const filtered = await viaProxy(
         agent,
@@ -339,6 +359,10 @@ for (const kind of STORES) {
       assert.equal(entraOnGraph.body.error.code, 'NotFound');
       const graphOnEntra = await curl([...proxied(), `${LOGIN}/v1.0/me/onlineMeetings`]);
       assert.equal(graphOnEntra.status, 404);
+      const entraOnTeams = await curl([...proxied(), `https://teams.microsoft.com/${C.tenantId}/v2.0/.well-known/openid-configuration`]);
+      assert.equal(entraOnTeams.status, 404);
+      const pageOnGraph = await curl([...proxied(), `${GRAPH}/meetingOptions/`]);
+      assert.equal(pageOnGraph.status, 404);
 
       const own = await curl(['--cacert', t.caPath, `${t.origin}/${C.tenantId}/v2.0/.well-known/openid-configuration`]);
       assert.equal(own.status, 200, own.stderr);

@@ -111,13 +111,17 @@ export class MeetingService {
     this.reads = new meetings.MeetingReads(deps.db, deps.read);
   }
 
-  /** POST /me/onlineMeetings and /users/{id}/onlineMeetings (§3.1). */
-  async create(principal: Principal, path: MeetingOwnerPath, input: MeetingInput): Promise<Meeting> {
+  /**
+   * POST /me/onlineMeetings and /users/{id}/onlineMeetings (§3.1). `linkOrigin` is where the meeting's
+   * links point (joinWebUrl, meetingOptionsWebUrl, dialinUrl): the public origin unless the request came
+   * as graph.microsoft.com, when they are on teams.microsoft.com as Graph's are (src/http/host-names.ts).
+   */
+  async create(principal: Principal, path: MeetingOwnerPath, input: MeetingInput, linkOrigin?: string): Promise<Meeting> {
     const organizer = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     if (input.externalId !== undefined && input.externalId !== null) {
       throw badRequest("The property 'externalId' is only supported by the createOrGet action (POST …/onlineMeetings/createOrGet).");
     }
-    const meeting = await this.buildMeeting(organizer, input, null);
+    const meeting = await this.buildMeeting(organizer, input, null, linkOrigin);
     try {
       return await this.insertAllocating(meeting);
     } catch (err) {
@@ -137,7 +141,12 @@ export class MeetingService {
    * parameters are taken; an existing meeting comes back unchanged. Racing requests meet at the unique
    * index: the losers read the winner's meeting, so exactly one exists.
    */
-  async createOrGet(principal: Principal, path: MeetingOwnerPath, input: MeetingInput): Promise<{ meeting: Meeting; created: boolean }> {
+  async createOrGet(
+    principal: Principal,
+    path: MeetingOwnerPath,
+    input: MeetingInput,
+    linkOrigin?: string,
+  ): Promise<{ meeting: Meeting; created: boolean }> {
     const organizer = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     const externalId = input.externalId;
     if (typeof externalId !== 'string' || externalId.trim() === '') {
@@ -152,7 +161,7 @@ export class MeetingService {
       endDateTime: input.endDateTime,
       participants: input.participants,
     };
-    const meeting = await this.buildMeeting(organizer, params, externalId);
+    const meeting = await this.buildMeeting(organizer, params, externalId, linkOrigin);
     try {
       return { meeting: await this.insertAllocating(meeting), created: true };
     } catch (err) {
@@ -212,12 +221,17 @@ export class MeetingService {
     if (!(await meetings.deleteMeeting(this.db, meeting.id, formatDateTime(now(this.clock)), this.deps.write))) throw meetingNotFound();
   }
 
-  /** GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7): delegated only. */
-  async virtualAppointmentJoinWebUrl(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<string> {
+  /** GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7): delegated only. `visitOrigin` replaces the public origin (visit.teams.microsoft.com when impersonating). */
+  async virtualAppointmentJoinWebUrl(
+    principal: Principal,
+    path: MeetingOwnerPath,
+    meetingId: string,
+    visitOrigin?: string,
+  ): Promise<string> {
     const owner = await authorizeMeetingOwner(this.directory, principal, path, 'virtualAppointment');
     const meeting = await this.ownedMeeting(owner, meetingId);
     const q = new URLSearchParams({ tid: meeting.tenantId, convId: meeting.threadId });
-    return `${this.deps.origin()}/webrtc-svc/api/route?${q.toString()}`;
+    return `${visitOrigin ?? this.deps.origin()}/webrtc-svc/api/route?${q.toString()}`;
   }
 
   /** Frees the numbers of meetings deleted more than EXPIRY_MS ago (see README: reuse of deleted meetings' numbers). */
@@ -306,7 +320,7 @@ export class MeetingService {
   }
 
   /** Builds a new meeting from a create body, applying tenant policy, template and the rules of §4. */
-  private async buildMeeting(organizer: UserRow, input: MeetingInput, externalId: string | null): Promise<Meeting> {
+  private async buildMeeting(organizer: UserRow, input: MeetingInput, externalId: string | null, linkOrigin?: string): Promise<Meeting> {
     const tenant = await this.directory.tenant(organizer.tenant_id);
     if (!tenant) throw meetingNotFound();
     const settings = parseTenantSettings(tenant.settings);
@@ -339,7 +353,7 @@ export class MeetingService {
     const attendees = (input.participants?.attendees ?? []).map(normalizeAttendee);
     await this.checkAttendees(organizer, attendees);
 
-    const origin = this.deps.origin();
+    const origin = linkOrigin ?? this.deps.origin();
     const threadId = newThreadId();
     const conferenceId = this.numbers.conferenceId();
     return {
@@ -437,7 +451,8 @@ export class MeetingService {
   }
 
   private redraw(m: Meeting, constraint: ReturnType<typeof meetingConstraint>): Meeting {
-    const origin = this.deps.origin();
+    // New numbers keep the links on the origin the meeting was built for.
+    const origin = new URL(m.joinWebUrl).origin;
     const next = structuredClone(m);
     if (constraint === 'joinMeetingId') next.joinMeetingIdSettings.joinMeetingId = this.numbers.joinMeetingId();
     else if (constraint === 'conferenceId') {

@@ -24,6 +24,8 @@ export interface GraphRoutesOptions {
   authenticate: (authorization: string | undefined) => Promise<Principal>;
   /** The origin to build @odata.context from: the one the request was sent to (the public origin, or graph.microsoft.com when impersonating). */
   origin: (request: FastifyRequest) => string;
+  /** Where a new meeting's links point and where the virtual-appointment URL points; undefined = the public origin. */
+  linkOrigins?: (request: FastifyRequest) => { links: string; visit: string } | undefined;
 }
 
 type Params = { userId?: string; meetingId?: string };
@@ -75,12 +77,22 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
 
   const create: RouteHandlerMethod = async (request, reply) => {
     queryOptions(request, []);
-    const meeting = await meetings.create(request.principal, owner(request), request.body as MeetingInput);
+    const meeting = await meetings.create(
+      request.principal,
+      owner(request),
+      request.body as MeetingInput,
+      opts.linkOrigins?.(request)?.links,
+    );
     return send(reply, 201, onlineMeetingEntity(meeting, view(request)));
   };
   const createOrGet: RouteHandlerMethod = async (request, reply) => {
     queryOptions(request, []);
-    const { meeting, created } = await meetings.createOrGet(request.principal, owner(request), request.body as MeetingInput);
+    const { meeting, created } = await meetings.createOrGet(
+      request.principal,
+      owner(request),
+      request.body as MeetingInput,
+      opts.linkOrigins?.(request)?.links,
+    );
     return send(reply, created ? 201 : 200, onlineMeetingEntity(meeting, view(request)));
   };
   const getById: RouteHandlerMethod = async (request, reply) => {
@@ -136,7 +148,12 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
   };
   const virtualAppointment: RouteHandlerMethod = async (request, reply) => {
     queryOptions(request, []);
-    const value = await meetings.virtualAppointmentJoinWebUrl(request.principal, owner(request), meetingId(request));
+    const value = await meetings.virtualAppointmentJoinWebUrl(
+      request.principal,
+      owner(request),
+      meetingId(request),
+      opts.linkOrigins?.(request)?.visit,
+    );
     return send(reply, 200, { '@odata.context': `${view(request).serviceRoot}/$metadata#Edm.String`, value });
   };
 
