@@ -137,6 +137,8 @@ describe('IMPERSONATE configuration', () => {
     assert.deepEqual(impersonatedHost('Graph.Microsoft.com'), { kind: 'graph', hostname: 'graph.microsoft.com', origin: GRAPH });
     assert.equal(impersonatedHost('login.microsoftonline.com:443')?.origin, LOGIN);
     assert.equal(impersonatedHost('sts.windows.net:8443')?.origin, 'https://sts.windows.net:8443');
+    assert.equal(impersonatedHost('teams.microsoft.com')?.kind, 'teams');
+    assert.equal(impersonatedHost('login.windows.net')?.kind, 'entra');
     for (const bad of [
       'graph.microsoft.com:0',
       'graph.microsoft.com:65536',
