@@ -121,5 +121,21 @@ for (const kind of STORES) {
       assert.equal(read.status, 200, JSON.stringify(read.body));
       assert.equal(read.body.subject, subject);
     });
+
+    test('UsernamePasswordCredential with default settings signs Alice in; Graph accepts her token as /me', async () => {
+      const token = await w.call('identityDefaultUserToken', {
+        tenant: C.tenantId,
+        clientId: C.client.clientId,
+        username: C.alice.upn,
+        password: DEMO.password,
+        scopes: ['https://graph.microsoft.com/OnlineMeetings.ReadWrite'],
+      });
+      const c = claims(token);
+      assert.equal(c.oid, C.alice.id);
+      assert.equal(c.iss, `https://sts.windows.net/${C.tenantId}/`);
+      const created = await graph('POST', '/v1.0/me/onlineMeetings', token, { subject: `identity defaults, delegated ${kind}` });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.ok(String(created.body.joinWebUrl).startsWith('https://teams.microsoft.com/l/meetup-join/'), created.body.joinWebUrl);
+    });
   });
 }

@@ -295,6 +295,10 @@ const handlers: Handlers = {
     return tokenFrom(new ClientSecretCredential(tenant, clientId, secret), APP_SCOPES);
   },
 
+  async identityDefaultUserToken({ tenant, clientId, username, password, scopes }) {
+    return tokenFrom(new UsernamePasswordCredential(tenant, clientId, username, password), scopes);
+  },
+
   async identityUserToken({ origin, tenant, clientId, username, password, scopes }) {
     return tokenFrom(credential(origin, { type: 'user', tenant, clientId, username, password, scopes }), scopes);
   },
