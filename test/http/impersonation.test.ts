@@ -275,6 +275,13 @@ for (const kind of STORES) {
       assert.equal(visit.body['@odata.context'], `${GRAPH}/v1.0/$metadata#Edm.String`);
       assert.ok(String(visit.body.value).startsWith('https://visit.teams.microsoft.com/webrtc-svc/api/route?'), visit.body.value);
 
+      // The v1 discovery document: Entra's v1 issuer (the access tokens' iss), endpoints on the real host.
+      const v1 = await curl([...proxied(), `${LOGIN}/${C.tenantId}/.well-known/openid-configuration`]);
+      assert.equal(v1.status, 200, v1.stderr);
+      assert.equal(v1.body.issuer, `https://sts.windows.net/${C.tenantId}/`);
+      assert.equal(v1.body.token_endpoint, `${LOGIN}/${C.tenantId}/oauth2/token`);
+      assert.equal(v1.body.authorization_endpoint, `${LOGIN}/${C.tenantId}/oauth2/authorize`);
+
       // sts.windows.net (the v1 issuer's host, an alias in MSAL's cloud metadata) answers as Entra too.
       const keys = await curl([...proxied(), `https://sts.windows.net/${C.tenantId}/discovery/v2.0/keys`]);
       assert.equal(keys.status, 200, keys.stderr);
@@ -369,6 +376,16 @@ for (const kind of STORES) {
       const own = await curl(['--cacert', t.caPath, `${t.origin}/${C.tenantId}/v2.0/.well-known/openid-configuration`]);
       assert.equal(own.status, 200, own.stderr);
       assert.equal(own.body.issuer, `${t.origin}/${C.tenantId}/v2.0`);
+      const ownV1 = await t.inject({
+        method: 'GET',
+        url: `/${C.domain}/.well-known/openid-configuration`,
+        headers: { host: new URL(t.origin).host },
+      });
+      assert.equal(ownV1.json().issuer, `https://sts.windows.net/${C.tenantId}/`);
+      assert.equal(ownV1.json().token_endpoint, `${t.origin}/${C.domain}/oauth2/token`);
+      const unknownV1 = await t.inject({ method: 'GET', url: '/nowhere.test/.well-known/openid-configuration' });
+      assert.equal(unknownV1.statusCode, 400);
+      assert.deepEqual(unknownV1.json().error_codes, [90002]);
       const token = await t.appToken();
       const created = await curl([
         '--cacert',
