@@ -79,7 +79,13 @@ async function primary(config: Config): Promise<void> {
 function banner(
   config: Config,
   log: FastifyBaseLogger,
-  gm: { origin(): string; tls?: { caPath?: string }; store: { kind: string; location: string }; seeded: boolean },
+  gm: {
+    origin(): string;
+    tls?: { caPath?: string };
+    store: { kind: string; location: string };
+    seeded: boolean;
+    impersonation?: { caPath: string };
+  },
 ) {
   const origin = config.publicUrl ?? gm.origin();
   log.info(
@@ -96,6 +102,9 @@ function banner(
       'IMPERSONATE is ON: this service answers as graph.microsoft.com and login.microsoftonline.com with certificates from its local CA. ' +
         'For local development and private test networks only; never make that CA trusted system-wide on a machine with real data.',
     );
+    if (gm.impersonation && gm.impersonation.caPath !== gm.tls?.caPath) {
+      log.info(`Clients of the impersonated hosts must trust the local CA: ${gm.impersonation.caPath}`);
+    }
     if (proxy !== undefined)
       log.info(`Impersonation proxy (CONNECT to Microsoft's hosts only): HTTPS_PROXY=http://${config.host}:${proxy}`);
   }
