@@ -428,3 +428,28 @@ describe('IMPERSONATE off (the default)', () => {
     assert.equal(discovery.json().issuer, `${t.origin}/${C.tenantId}/v2.0`);
   });
 });
+
+describe('closing with tunnels open', () => {
+  test('an idle keep-alive tunnel and a half-open CONNECT do not hold up close', async () => {
+    const t = await startTestApp('sqlite', { listen: true, env: { IMPERSONATE: 'on', PROXY_PORT: '0' } });
+    const proxyPort = t.app.graphMeetings.impersonation!.proxyPort()!;
+    const agent = {
+      agent: new HttpsProxyAgent(`http://127.0.0.1:${proxyPort}`, { keepAlive: true }),
+      ca: fs.readFileSync(t.caPath, 'utf8'),
+    };
+    const res = await viaProxy(agent, 'GET', `https://login.microsoftonline.com/${C.tenantId}/v2.0/.well-known/openid-configuration`);
+    assert.equal(res.status, 200);
+    // A tunnel whose client never starts TLS.
+    const idle = net.connect(proxyPort, '127.0.0.1');
+    await new Promise<void>((resolve) => {
+      idle.once('connect', () => idle.write('CONNECT graph.microsoft.com:443 HTTP/1.1\r\n\r\n'));
+      idle.once('data', () => resolve());
+    });
+    idle.on('error', () => undefined);
+    const started = Date.now();
+    await t.close();
+    assert.ok(Date.now() - started < 5_000, `close took ${Date.now() - started} ms`);
+    agent.agent.destroy();
+    idle.destroy();
+  });
+});
