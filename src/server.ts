@@ -106,7 +106,9 @@ function banner(
       log.info(`Clients of the impersonated hosts must trust the local CA: ${gm.impersonation.caPath}`);
     }
     if (proxy !== undefined)
-      log.info(`Impersonation proxy (CONNECT to Microsoft's hosts only): HTTPS_PROXY=http://${config.host}:${proxy}`);
+      log.info(
+        `Impersonation proxy (CONNECT to Microsoft's hosts only): HTTPS_PROXY=http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${proxy}`,
+      );
   }
   if (config.tls.mode === 'off') {
     log.warn(
