@@ -18,6 +18,17 @@ export const GRAPH_HOSTS: readonly string[] = ['graph.microsoft.com'];
  */
 export const ENTRA_HOSTS: readonly string[] = ['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'];
 /**
+ * Instance discovery as login.microsoftonline.com answers it (IMPERSONATE=on): the public cloud's entry,
+ * with the aliases MSAL also carries in its built-in metadata (preferred_cache login.windows.net), all of
+ * them impersonated here. Undefined for any other host (the service's own origin names only itself).
+ */
+export function entraCloudMetadata(host: string): { preferred_network: string; preferred_cache: string; aliases: string[] }[] | undefined {
+  const hostname = host.toLowerCase();
+  if (!ENTRA_HOSTS.includes(hostname)) return undefined;
+  return [{ preferred_network: 'login.microsoftonline.com', preferred_cache: 'login.windows.net', aliases: [...ENTRA_HOSTS] }];
+}
+
+/**
  * Teams' web host: Graph's join links (joinWebUrl, meetingOptionsWebUrl) are on it (fact sheet §0.2), so
  * meetings created through graph.microsoft.com get links there, and it serves the pages behind them.
  */

@@ -275,6 +275,21 @@ for (const kind of STORES) {
       assert.equal(visit.body['@odata.context'], `${GRAPH}/v1.0/$metadata#Edm.String`);
       assert.ok(String(visit.body.value).startsWith('https://visit.teams.microsoft.com/webrtc-svc/api/route?'), visit.body.value);
 
+      // Instance discovery as MSAL asks it, answered as login.microsoftonline.com answers it.
+      const instance = await curl([
+        ...proxied(),
+        `${LOGIN}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(`${LOGIN}/${C.tenantId}/oauth2/v2.0/authorize`)}`,
+      ]);
+      assert.equal(instance.status, 200, instance.stderr);
+      assert.equal(instance.body.tenant_discovery_endpoint, `${LOGIN}/${C.tenantId}/v2.0/.well-known/openid-configuration`);
+      assert.deepEqual(instance.body.metadata, [
+        {
+          preferred_network: 'login.microsoftonline.com',
+          preferred_cache: 'login.windows.net',
+          aliases: ['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net'],
+        },
+      ]);
+
       // The v1 discovery document: Entra's v1 issuer (the access tokens' iss), endpoints on the real host.
       const v1 = await curl([...proxied(), `${LOGIN}/${C.tenantId}/.well-known/openid-configuration`]);
       assert.equal(v1.status, 200, v1.stderr);
