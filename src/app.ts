@@ -8,6 +8,7 @@ import { defaultPublicUrl, type Config } from './config/config.js';
 import { seedDemoDirectory } from './domain/directory/demo-directory.js';
 import { DirectoryLookups } from './domain/directory/directory-lookups.js';
 import { apiNotSupported } from './domain/errors.js';
+import { EventService } from './domain/events/event-service.js';
 import { MeetingService } from './domain/meetings/meeting-service.js';
 import type { MeetingNumberSource } from './domain/meetings/meeting-ids.js';
 import { AccessTokens } from './identity/access-tokens.js';
@@ -20,6 +21,7 @@ import { ensureImpersonationTls, ensureLocalTls, type TlsMaterial } from './http
 import { hostRouting, IMPERSONATED_HOSTS, impersonatedHost, impersonatedLinkOrigins, impersonatedOrigin } from './http/host-names.js';
 import { createImpersonationProxy } from './http/impersonation-proxy.js';
 import { entraRoutes } from './http/routes/entra.js';
+import { eventRoutes } from './http/routes/events.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
@@ -206,6 +208,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         authenticate: (authorization) => authenticate(directory, tokens, authorization),
         origin: (request) => impersonatedOrigin(impersonating, request) ?? origin(),
         linkOrigins: (request) => impersonatedLinkOrigins(impersonating, request),
+      });
+      await app.register(eventRoutes, {
+        prefix,
+        events: new EventService({ db: store.db, write: store.write, directory, meetings, clock: deps.clock }),
+        authenticate: (authorization) => authenticate(directory, tokens, authorization),
+        origin,
       });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.

@@ -85,7 +85,7 @@ export function meetingToRow(m: Meeting): NewMeetingRow {
 class ParsedMeetingCache {
   readonly #cache = new LruCache<string, Meeting>(2000);
 
-  parse(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
+  parse(row: Omit<MeetingRow, 'deleted_at' | 'ical_uid'>): Meeting {
     const hit = this.#cache.get(row.id);
     if (hit && hit.version === Number(row.version)) return hit;
     const meeting = rowToMeeting(row);
@@ -94,7 +94,7 @@ class ParsedMeetingCache {
   }
 }
 
-export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
+export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at' | 'ical_uid'>): Meeting {
   const doc = JSON.parse(row.resource) as MeetingDocument;
   return {
     ...doc,
@@ -115,7 +115,7 @@ export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
 /** Live meetings only: every read skips tombstones. Each lookup is a probe of a unique index. */
 export const live = (db: Db) => db.selectFrom('meetings').select(COLUMNS).where('deleted_at', 'is', null);
 
-type LookupRow = Omit<MeetingRow, 'deleted_at'>;
+type LookupRow = Omit<MeetingRow, 'deleted_at' | 'ical_uid'>;
 
 /**
  * A read compiled once: Kysely builds and compiles `query` (with `arity` placeholder values) when the
@@ -177,7 +177,7 @@ export class MeetingReads {
 }
 
 /** The columns meetingToRow fills, in the order of the compiled INSERT's parameters. */
-const INSERT_COLUMNS = [...COLUMNS.filter((c) => c !== 'version')] as const;
+const INSERT_COLUMNS = [...COLUMNS.filter((c) => c !== 'version'), 'ical_uid'] as const;
 const compiledInserts = new WeakMap<object, (row: NewMeetingRow) => CompiledQuery>();
 
 /** The INSERT of a meeting, compiled once per dialect (a transaction shares its database's adapter). */
@@ -195,7 +195,8 @@ function compiledInsert(db: Db): (row: NewMeetingRow) => CompiledQuery {
 }
 
 export async function insertMeeting(db: Db, meeting: Meeting, write: Writer = direct(db)): Promise<void> {
-  await write(compiledInsert(db)(meetingToRow(meeting)));
+  // ical_uid (migration 008) marks a calendar-backed meeting; meetingToRow keeps to the first schema's columns.
+  await write(compiledInsert(db)({ ...meetingToRow(meeting), ical_uid: meeting.calendarEvent?.iCalUId ?? null }));
 }
 
 // The reference lookups, built on each call: the request path uses MeetingReads, compiled from the same
