@@ -213,7 +213,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         prefix,
         events: new EventService({ db: store.db, write: store.write, directory, meetings, clock: deps.clock }),
         authenticate: (authorization) => authenticate(directory, tokens, authorization),
-        origin,
+        origin: (request) => impersonatedOrigin(impersonating, request) ?? origin(),
       });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.
