@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import tls_ from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -16,7 +17,9 @@ import { TokenService } from './identity/token-service.js';
 import { authenticate } from './http/authentication.js';
 import { answerClientError, clientRequestId, sendGraphError } from './http/errors.js';
 import { gracefulClose } from './http/graceful-close.js';
-import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
+import { ensureImpersonationTls, ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
+import { hostRouting, IMPERSONATED_HOSTS, impersonatedHost, impersonatedLinkOrigins, impersonatedOrigin } from './http/host-names.js';
+import { createImpersonationProxy } from './http/impersonation-proxy.js';
 import { entraRoutes } from './http/routes/entra.js';
 import { eventRoutes } from './http/routes/events.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
@@ -70,6 +73,8 @@ export interface GraphMeetings {
   origin(): string;
   /** Whether the demo directory was seeded by this start. */
   readonly seeded: boolean;
+  /** IMPERSONATE=on: the CA clients must trust for Microsoft's host names, and the proxy's port once listening. */
+  readonly impersonation: { caPath: string; proxyPort(): number | undefined } | undefined;
   /** The emulator control API's key (ADMIN_KEY or DATA_DIR/admin-key). */
   readonly adminKey: AdminKey;
   /** Reset, export and import of the whole state; areas with in-memory state register onChange listeners. */
@@ -105,6 +110,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const seedFile = config.seedFile === undefined ? undefined : parseSeedFile(readSeedFile(config.seedFile), config.seedFile);
   const emulatorClock = deps.clock instanceof EmulatorClock ? deps.clock : new EmulatorClock(deps.clock ? { source: deps.clock } : {});
   const clock = emulatorClock.now;
+  const impersonating = config.impersonation.enabled;
+  const impersonationTls = impersonating ? ensureImpersonationTls(config.dataDir, IMPERSONATED_HOSTS) : undefined;
   const store =
     deps.store ?? openStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'graph-meetings.sqlite') });
   const ownsStore = deps.store === undefined;
@@ -126,7 +133,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       // Node sweeps for connections past headersTimeout/requestTimeout every connectionsCheckingInterval
       // (30 s by default); sweep every second so slow clients are cut off near the configured time.
       ...(tls
-        ? { https: { key: tls.key, cert: tls.cert, connectionsCheckingInterval: 1000 } }
+        ? { https: { key: tls.key, cert: tls.cert, connectionsCheckingInterval: 1000, ...sniOptions(impersonationTls) } }
         : { http: { connectionsCheckingInterval: 1000 } }),
       logger: {
         level: config.logLevel,
@@ -177,6 +184,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     // client-compat §1.5: the OIDC issuer must be on the very origin the client used. The Host header
     // is honoured only for loopback names and PUBLIC_URL's host; anything else gets PUBLIC_URL.
     const requestOrigin = (request: FastifyRequest) => {
+      const impersonated = impersonatedOrigin(impersonating, request);
+      if (impersonated) return impersonated;
       const host = (request.headers.host ?? '').toLowerCase();
       const hostname = host.replace(/:\d+$/, '');
       if (host === publicHost() || (LOOPBACK_HOSTS.has(hostname) && /^[\w.[\]:-]+$/.test(host))) {
@@ -205,7 +214,28 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       numbers: deps.numbers,
       random: deps.random,
     });
-    app.decorate('graphMeetings', { store, tokens, directory, meetings, tls, origin, seeded, adminKey, state, clock: emulatorClock });
+    const proxy =
+      impersonating && config.impersonation.proxyPort !== undefined
+        ? createImpersonationProxy(app.server, {
+            log: app.log,
+            headersTimeoutMs: app.server.headersTimeout,
+            maxConnections: config.maxConnections,
+          })
+        : undefined;
+    const impersonation = impersonationTls ? { caPath: impersonationTls.caPath!, proxyPort: () => proxy?.port() } : undefined;
+    app.decorate('graphMeetings', {
+      store,
+      tokens,
+      directory,
+      meetings,
+      tls,
+      origin,
+      seeded,
+      adminKey,
+      state,
+      clock: emulatorClock,
+      impersonation,
+    });
     if (tls) {
       answerPlainHttp(app.server, origin);
       logTlsRefusals(app.server, app.log, tls.caPath);
@@ -229,6 +259,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
     gracefulClose(app);
     app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
+    if (impersonating) app.addHook('onRequest', hostRouting(impersonating));
     app.setNotFoundHandler((request, reply) => sendGraphError(apiNotSupported(), request, reply));
 
     graphCors(app, ['/v1.0', '/beta']);
@@ -255,12 +286,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const users = new UserService(store.db, directory);
     for (const prefix of ['/v1.0', '/beta']) {
       const graphAuthenticate = (authorization: string | undefined) => authenticate(directory, tokens, authorization);
-      await app.register(graphRoutes, { prefix, meetings, authenticate: graphAuthenticate, origin });
+      const graphOrigin = (request: FastifyRequest) => impersonatedOrigin(impersonating, request) ?? origin();
+      await app.register(graphRoutes, {
+        prefix,
+        meetings,
+        authenticate: graphAuthenticate,
+        origin: graphOrigin,
+        linkOrigins: (request) => impersonatedLinkOrigins(impersonating, request),
+      });
       await app.register(eventRoutes, {
         prefix,
         events: new EventService({ db: store.db, write: store.write, directory, meetings, clock }),
         authenticate: graphAuthenticate,
-        origin,
+        origin: graphOrigin,
       });
       await app.register(userRoutes, { prefix, users, authenticate: graphAuthenticate, origin });
       await app.register(batchRoutes, { prefix, authenticate: graphAuthenticate, inject: (opts) => app.inject(opts) });
@@ -279,8 +317,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
     const purgeTimer = setInterval(purge, 3_600_000);
     purgeTimer.unref();
+    if (proxy) {
+      // Listening before the HTTPS server does, so a taken PROXY_PORT fails the start instead of being logged.
+      app.addHook('onReady', async () => {
+        await proxy.listen(config.impersonation.proxyPort!, config.host);
+      });
+    }
     app.addHook('onClose', async () => {
       clearInterval(purgeTimer);
+      await proxy?.close();
       if (ownsStore) await store.close();
     });
     return app;
@@ -296,6 +341,15 @@ function readSeedFile(file: string): string {
   } catch (err) {
     throw new SeedFileError(file, [`cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
+}
+
+/** IMPERSONATE=on: clients whose SNI names an impersonated host get that certificate; all others the service's own. */
+function sniOptions(impersonation: TlsMaterial | undefined): Pick<tls_.TlsOptions, 'SNICallback'> {
+  if (!impersonation) return {};
+  const context = tls_.createSecureContext({ key: impersonation.key, cert: impersonation.cert });
+  return {
+    SNICallback: (servername, cb) => cb(null, impersonatedHost(servername) ? context : undefined),
+  };
 }
 
 function loadTls(config: Config): TlsMaterial | undefined {

@@ -115,6 +115,20 @@ function banner(config: Config, log: FastifyBaseLogger, gm: GraphMeetings) {
       ? `Emulator control API (/_emulator/): the admin key is in ${gm.adminKey.file}`
       : 'Emulator control API (/_emulator/): the admin key is ADMIN_KEY',
   );
+  if (config.impersonation.enabled) {
+    const proxy = config.impersonation.proxyPort;
+    log.warn(
+      'IMPERSONATE is ON: this service answers as graph.microsoft.com and login.microsoftonline.com with certificates from its local CA. ' +
+        'For local development and private test networks only; never make that CA trusted system-wide on a machine with real data.',
+    );
+    if (gm.impersonation && gm.impersonation.caPath !== gm.tls?.caPath) {
+      log.info(`Clients of the impersonated hosts must trust the local CA: ${gm.impersonation.caPath}`);
+    }
+    if (proxy !== undefined)
+      log.info(
+        `Impersonation proxy (CONNECT to Microsoft's hosts only): HTTPS_PROXY=http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${proxy}`,
+      );
+  }
   if (config.tls.mode === 'off') {
     log.warn(
       'TLS is OFF: the official Microsoft clients refuse plain HTTP, and tokens travel in clear. Use only behind a TLS-terminating proxy.',

@@ -46,6 +46,21 @@ export interface Config {
   idSeed: number | undefined;
   /** LOG_FORMAT: 'pretty' (for a person) or 'json' (one object per line); undefined = the entry point decides. */
   logFormat: 'pretty' | 'json' | undefined;
+  /** Answering as graph.microsoft.com and login.microsoftonline.com (src/http/host-names.ts); local development only. */
+  impersonation: ImpersonationConfig;
+}
+
+/**
+ * IMPERSONATE=on: the local CA also issues certificates for Microsoft's own host names, and requests for
+ * those names are answered here (README "Answering as graph.microsoft.com"). Off by default; refused
+ * unless HOST is loopback or IMPERSONATE_PRIVATE_NETWORK=true says the network is a private test network.
+ */
+export interface ImpersonationConfig {
+  enabled: boolean;
+  /** PROXY_PORT: the HTTP proxy port accepting CONNECT for the impersonated hosts only; undefined = no proxy. */
+  proxyPort: number | undefined;
+  /** IMPERSONATE_PRIVATE_NETWORK: the operator's statement that a non-loopback HOST is a private test network. */
+  privateNetwork: boolean;
 }
 
 /** The shortest admin key accepted (ADMIN_KEY): shorter keys can be guessed. */
@@ -234,6 +249,30 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
   if (logFormatRaw !== undefined && logFormatRaw !== 'pretty' && logFormatRaw !== 'json') {
     problems.push(`LOG_FORMAT must be pretty or json (got '${logFormatRaw}')`);
   }
+  // Impersonation (src/http/host-names.ts, src/http/impersonation-proxy.ts). A certificate for
+  // graph.microsoft.com that a client trusts is a key to that client's Microsoft traffic: off by default,
+  // and only on loopback unless the operator explicitly says the network is a private test network.
+  const impersonateSetting = (str('IMPERSONATE') ?? 'off').toLowerCase();
+  if (!['on', 'off'].includes(impersonateSetting)) problems.push(`IMPERSONATE must be on or off (got '${impersonateSetting}')`);
+  const impersonate = impersonateSetting === 'on';
+  const privateNetwork = bool('IMPERSONATE_PRIVATE_NETWORK', false);
+  let proxyPort: number | undefined;
+  if (str('PROXY_PORT') !== undefined) {
+    proxyPort = int('PROXY_PORT', 0, 0, 65535);
+    if (!impersonate) problems.push('PROXY_PORT only applies with IMPERSONATE=on (the proxy tunnels only to the impersonated hosts)');
+    else if (proxyPort === port && port !== 0) problems.push(`PROXY_PORT must differ from PORT (both are ${port})`);
+  }
+  if (!impersonate && str('IMPERSONATE_PRIVATE_NETWORK') !== undefined)
+    problems.push('IMPERSONATE_PRIVATE_NETWORK only applies with IMPERSONATE=on');
+  if (impersonate) {
+    if (tls.mode === 'off') problems.push('IMPERSONATE=on needs TLS=on: clients reach graph.microsoft.com only over HTTPS');
+    if (!isLoopbackHost(host) && !privateNetwork) {
+      problems.push(
+        `IMPERSONATE=on refuses to listen on HOST=${host}: bind to loopback (127.0.0.1, ::1, localhost), or, only on a ` +
+          'private test network where no real user or data can be reached, set IMPERSONATE_PRIVATE_NETWORK=true',
+      );
+    }
+  }
 
   const config: Config = {
     port,
@@ -257,9 +296,16 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     idSeed,
     logFormat: logFormatRaw === 'pretty' || logFormatRaw === 'json' ? logFormatRaw : undefined,
     linkStyle,
+    impersonation: { enabled: impersonate, proxyPort: impersonate ? proxyPort : undefined, privateNetwork },
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** Whether HOST binds only the loopback interface (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** The origin clients reach us on when PUBLIC_URL is not set. */

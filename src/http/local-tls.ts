@@ -34,21 +34,47 @@ export function ensureLocalTls(dataDir: string, extraHosts: string[] = []): TlsM
     cert: path.join(dir, 'server.pem'),
     key: path.join(dir, 'server-key.pem'),
   };
-  let createdCa = false;
-  if (!fs.existsSync(files.ca) || !fs.existsSync(files.caKey)) {
-    const ca = createCa();
-    writePrivate(files.caKey, ca.key);
-    fs.writeFileSync(files.ca, ca.cert);
-    createdCa = true;
-  }
-  const caPem = fs.readFileSync(files.ca, 'utf8');
+  const createdCa = ensureCa(files.ca, files.caKey);
   const hosts = [...new Set(['localhost', '127.0.0.1', '::1', ...extraHosts.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())])];
+  ensureServerCert(files, hosts, createdCa);
+  return { key: fs.readFileSync(files.key, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), caPath: files.ca, createdCa };
+}
+
+/**
+ * IMPERSONATE=on (src/http/host-names.ts): a second server certificate, from the same local CA, for
+ * Microsoft's own host names, kept apart from the service's own certificate and served only to clients
+ * whose SNI asks for one of those names. DATA_DIR/tls/impersonation.pem and impersonation-key.pem (0600).
+ */
+export function ensureImpersonationTls(dataDir: string, hosts: readonly string[]): TlsMaterial {
+  const dir = path.join(dataDir, 'tls');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const files = {
+    ca: path.join(dir, 'ca.pem'),
+    caKey: path.join(dir, 'ca-key.pem'),
+    cert: path.join(dir, 'impersonation.pem'),
+    key: path.join(dir, 'impersonation-key.pem'),
+  };
+  const createdCa = ensureCa(files.ca, files.caKey);
+  ensureServerCert(files, [...hosts], createdCa);
+  return { key: fs.readFileSync(files.key, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), caPath: files.ca, createdCa };
+}
+
+/** Creates the CA when DATA_DIR has none; true when it did. */
+function ensureCa(caFile: string, caKeyFile: string): boolean {
+  if (fs.existsSync(caFile) && fs.existsSync(caKeyFile)) return false;
+  const ca = createCa();
+  writePrivate(caKeyFile, ca.key);
+  fs.writeFileSync(caFile, ca.cert);
+  return true;
+}
+
+function ensureServerCert(files: { ca: string; caKey: string; cert: string; key: string }, hosts: string[], createdCa: boolean) {
+  const caPem = fs.readFileSync(files.ca, 'utf8');
   if (createdCa || !serverCertUsable(files.cert, files.key, caPem, hosts)) {
     const server = createServerCert(caPem, fs.readFileSync(files.caKey, 'utf8'), hosts);
     writePrivate(files.key, server.key);
     fs.writeFileSync(files.cert, server.cert);
   }
-  return { key: fs.readFileSync(files.key, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), caPath: files.ca, createdCa };
 }
 
 function writePrivate(file: string, pem: string) {
@@ -112,7 +138,7 @@ function createServerCert(caPem: string, caKeyPem: string, hosts: string[]): { c
   const ca = forge.pki.certificateFromPem(caPem);
   const keys = rsaKeyPair();
   const cert = baseCert(keys.publicKey, SERVER_DAYS);
-  cert.setSubject([{ name: 'commonName', value: 'localhost' }]);
+  cert.setSubject([{ name: 'commonName', value: hosts[0] ?? 'localhost' }]);
   cert.setIssuer(ca.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },

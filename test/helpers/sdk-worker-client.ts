@@ -36,11 +36,12 @@ export interface SdkWorker {
 /**
  * Forks test/sdk/worker.ts with NODE_EXTRA_CA_CERTS=caPath, so the official Microsoft clients in it
  * trust the server's local CA exactly as a real app would (set at process start; client-compat §4.7).
+ * `env` adds to the worker's environment (e.g. HTTPS_PROXY for the impersonation suite).
  */
-export async function startSdkWorker(caPath: string, worker: string = WORKER): Promise<SdkWorker> {
+export async function startSdkWorker(caPath: string, worker: string = WORKER, env: Record<string, string> = {}): Promise<SdkWorker> {
   const child: ChildProcess = fork(worker, [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath },
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: caPath, ...env },
     // Keep the worker's output off the test runner's stdout; it is attached to failures instead.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

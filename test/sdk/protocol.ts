@@ -82,6 +82,13 @@ export interface InteractiveResult {
 
 export interface Ops {
   identityAppToken: { args: { origin: string; tenant: string; clientId: string; secret: string; scopes?: string[] }; result: string };
+  /** ClientSecretCredential with default options (login.microsoftonline.com, instance discovery on). */
+  identityDefaultAppToken: { args: { tenant: string; clientId: string; secret: string }; result: string };
+  /** UsernamePasswordCredential with default options. */
+  identityDefaultUserToken: {
+    args: { tenant: string; clientId: string; username: string; password: string; scopes: string[] };
+    result: string;
+  };
   identityUserToken: {
     args: { origin: string; tenant: string; clientId: string; username: string; password: string; scopes: string[] };
     result: string;

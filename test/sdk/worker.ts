@@ -328,6 +328,17 @@ const handlers: Handlers = {
     return tokenFrom(credential(origin, { type: 'app', tenant, clientId, secret }), scopes ?? APP_SCOPES);
   },
 
+  // IMPERSONATE=on: ClientSecretCredential exactly as an unchanged app builds it (no authorityHost, no
+  // disableInstanceDiscovery), so it talks to https://login.microsoftonline.com; the worker's HTTPS_PROXY
+  // and NODE_EXTRA_CA_CERTS are what bring it here.
+  async identityDefaultAppToken({ tenant, clientId, secret }) {
+    return tokenFrom(new ClientSecretCredential(tenant, clientId, secret), APP_SCOPES);
+  },
+
+  async identityDefaultUserToken({ tenant, clientId, username, password, scopes }) {
+    return tokenFrom(new UsernamePasswordCredential(tenant, clientId, username, password), scopes);
+  },
+
   async identityUserToken({ origin, tenant, clientId, username, password, scopes }) {
     return tokenFrom(credential(origin, { type: 'user', tenant, clientId, username, password, scopes }), scopes);
   },

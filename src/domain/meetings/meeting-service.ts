@@ -157,13 +157,17 @@ export class MeetingService {
     this.reads = new meetings.MeetingReads(deps.db, deps.read);
   }
 
-  /** POST /me/onlineMeetings and /users/{id}/onlineMeetings (§3.1). */
-  async create(principal: Principal, path: MeetingOwnerPath, input: MeetingInput): Promise<Meeting> {
+  /**
+   * POST /me/onlineMeetings and /users/{id}/onlineMeetings (§3.1). `linkOrigin` is where the meeting's
+   * links point (joinWebUrl, meetingOptionsWebUrl, dialinUrl): the public origin unless the request came
+   * as graph.microsoft.com, when they are on teams.microsoft.com as Graph's are (src/http/host-names.ts).
+   */
+  async create(principal: Principal, path: MeetingOwnerPath, input: MeetingInput, linkOrigin?: string): Promise<Meeting> {
     const organizer = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     if (input.externalId !== undefined && input.externalId !== null) {
       throw badRequest("The property 'externalId' is only supported by the createOrGet action (POST …/onlineMeetings/createOrGet).");
     }
-    const meeting = await this.buildMeeting(organizer, input, null);
+    const meeting = await this.buildMeeting(organizer, input, null, linkOrigin);
     try {
       return await this.insertAllocating(meeting);
     } catch (err) {
@@ -195,7 +199,12 @@ export class MeetingService {
    * parameters are taken; an existing meeting comes back unchanged. Racing requests meet at the unique
    * index: the losers read the winner's meeting, so exactly one exists.
    */
-  async createOrGet(principal: Principal, path: MeetingOwnerPath, input: MeetingInput): Promise<{ meeting: Meeting; created: boolean }> {
+  async createOrGet(
+    principal: Principal,
+    path: MeetingOwnerPath,
+    input: MeetingInput,
+    linkOrigin?: string,
+  ): Promise<{ meeting: Meeting; created: boolean }> {
     const organizer = await authorizeMeetingOwner(this.directory, principal, path, 'write');
     const externalId = input.externalId;
     if (typeof externalId !== 'string' || externalId.trim() === '') {
@@ -210,7 +219,7 @@ export class MeetingService {
       endDateTime: input.endDateTime,
       participants: input.participants,
     };
-    const meeting = await this.buildMeeting(organizer, params, externalId);
+    const meeting = await this.buildMeeting(organizer, params, externalId, linkOrigin);
     try {
       return { meeting: await this.insertAllocating(meeting), created: true };
     } catch (err) {
@@ -272,12 +281,18 @@ export class MeetingService {
 
   /**
    * GET …/{id}/getVirtualAppointmentJoinWebUrl (§3.7). The link leads to this service's virtual
-   * appointment page (or visit.teams.microsoft.com with LINK_STYLE=teams).
+   * appointment page (or visit.teams.microsoft.com with LINK_STYLE=teams); `visitOrigin` replaces it when
+   * the request came through an impersonated graph.microsoft.com.
    */
-  async virtualAppointmentJoinWebUrl(principal: Principal, path: MeetingOwnerPath, meetingId: string): Promise<string> {
+  async virtualAppointmentJoinWebUrl(
+    principal: Principal,
+    path: MeetingOwnerPath,
+    meetingId: string,
+    visitOrigin?: string,
+  ): Promise<string> {
     const owner = await authorizeMeetingOwner(this.directory, principal, path, 'virtualAppointment');
     const meeting = await this.ownedMeeting(owner, meetingId);
-    return virtualAppointmentUrl(linkBases(this.deps.origin(), this.deps.linkStyle), meeting.tenantId, meeting.threadId);
+    return virtualAppointmentUrl(visitOrigin ?? linkBases(this.deps.origin(), this.deps.linkStyle), meeting.tenantId, meeting.threadId);
   }
 
   // --- calendar-backed meetings (graph-events-spec.md §3) --------------------------------------------
@@ -421,7 +436,7 @@ export class MeetingService {
   }
 
   /** Builds a new meeting from a create body, applying tenant policy, template and the rules of §4. */
-  private async buildMeeting(organizer: UserRow, input: MeetingInput, externalId: string | null): Promise<Meeting> {
+  private async buildMeeting(organizer: UserRow, input: MeetingInput, externalId: string | null, linkOrigin?: string): Promise<Meeting> {
     const tenant = await this.directory.tenant(organizer.tenant_id);
     if (!tenant) throw meetingNotFound();
     const settings = parseTenantSettings(tenant.settings);
@@ -454,7 +469,8 @@ export class MeetingService {
     const attendees = (input.participants?.attendees ?? []).map(normalizeAttendee);
     await this.checkAttendees(organizer, attendees);
 
-    const origin = linkBases(this.deps.origin(), this.deps.linkStyle);
+    // A request through an impersonated graph.microsoft.com gets links on its Teams origin; otherwise LINK_STYLE decides.
+    const origin = linkOrigin ? linkBases(linkOrigin) : linkBases(this.deps.origin(), this.deps.linkStyle);
     const threadId = newThreadId(this.random);
     const conferenceId = this.numbers.conferenceId();
     return {
@@ -552,7 +568,8 @@ export class MeetingService {
   }
 
   private redraw(m: Meeting, constraint: ReturnType<typeof meetingConstraint>): Meeting {
-    const origin = linkBases(this.deps.origin(), this.deps.linkStyle);
+    // New numbers keep the links on the origin the meeting was built for (its own, an impersonated one, or Teams').
+    const origin = this.deps.linkStyle === 'teams' ? linkBases(this.deps.origin(), 'teams') : linkBases(new URL(m.joinWebUrl).origin);
     const next = structuredClone(m);
     if (constraint === 'joinMeetingId') next.joinMeetingIdSettings.joinMeetingId = this.numbers.joinMeetingId();
     else if (constraint === 'conferenceId') {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { stsIssuer } from '../../identity/access-tokens.js';
 import { EntraError, entra } from '../../identity/entra-errors.js';
 import { tenantAlias, type TokenService } from '../../identity/token-service.js';
 import { entraV1Routes } from './entra-v1.js';
@@ -79,6 +80,52 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
       frontchannel_logout_supported: true,
       end_session_endpoint: `${origin}/${t}/oauth2/v2.0/logout`,
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'oid'],
+      tenant_region_scope: null,
+      cloud_instance_name: 'microsoftonline.com',
+      cloud_graph_host_name: 'graph.windows.net',
+      msgraph_host: 'graph.microsoft.com',
+    };
+  });
+
+  // The v1 discovery document (what v1-era libraries and middleware read). Its issuer is Entra's v1 issuer,
+  // https://sts.windows.net/{tid}/ on every host, the `iss` of the access tokens issued here; the endpoints
+  // are on the host the client used. The keys are the same as v2.0's.
+  app.get<{ Params: { tenant: string } }>('/:tenant/.well-known/openid-configuration', async (request) => {
+    const tenant = await tenantOf(request.params.tenant);
+    const origin = opts.requestOrigin(request);
+    const t = encodeURIComponent(request.params.tenant);
+    return {
+      token_endpoint: `${origin}/${t}/oauth2/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      jwks_uri: `${origin}/${t}/discovery/v2.0/keys`,
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'id_token', 'code id_token', 'token id_token', 'token'],
+      scopes_supported: ['openid'],
+      issuer: stsIssuer(tenant.id),
+      microsoft_multi_refresh_token: true,
+      authorization_endpoint: `${origin}/${t}/oauth2/authorize`,
+      device_authorization_endpoint: `${origin}/${t}/oauth2/devicecode`,
+      http_logout_supported: true,
+      frontchannel_logout_supported: true,
+      end_session_endpoint: `${origin}/${t}/oauth2/logout`,
+      claims_supported: [
+        'sub',
+        'iss',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'acr',
+        'amr',
+        'nonce',
+        'email',
+        'given_name',
+        'family_name',
+        'nickname',
+      ],
+      userinfo_endpoint: `${origin}/${t}/openid/userinfo`,
       tenant_region_scope: null,
       cloud_instance_name: 'microsoftonline.com',
       cloud_graph_host_name: 'graph.windows.net',

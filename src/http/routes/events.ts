@@ -19,7 +19,8 @@ import {
 export interface EventRoutesOptions {
   events: EventService;
   authenticate: (authorization: string | undefined) => Promise<Principal>;
-  origin: () => string;
+  /** The origin @odata.context and nextLink are built on: the one the request was sent to (graph.microsoft.com when impersonating). */
+  origin: (request: FastifyRequest) => string;
 }
 
 type Params = { userId?: string; calendarId?: string; eventId?: string };
@@ -70,7 +71,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
     if (applied.length) reply.header('preference-applied', applied.join(','));
     const { userId } = request.params as Params;
     return {
-      serviceRoot: `${opts.origin()}/${version}`,
+      serviceRoot: `${opts.origin(request)}/${version}`,
       userSegment: userId === undefined ? owner.id : encodeURIComponent(userId),
       zone,
       bodyText,
@@ -144,7 +145,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
       const body: Record<string, unknown> = { '@odata.context': eventCollectionContext(ctx, collection, select) };
       if (count !== undefined) body['@odata.count'] = count;
       body.value = page.map((e) => selectProperties(eventJson(e, ctx), select, 'microsoft.graph.event'));
-      if (found.length > options.top) body['@odata.nextLink'] = nextLink(opts.origin(), request.url, options.skip + options.top);
+      if (found.length > options.top) body['@odata.nextLink'] = nextLink(opts.origin(request), request.url, options.skip + options.top);
       return send(reply, 200, body);
     };
   const calendar: RouteHandlerMethod = async (request, reply) => {
@@ -155,7 +156,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
     const select = selectList(q.$select);
     const path = (request.params as Params).calendarId === undefined ? 'calendar' : 'calendars';
     return send(reply, 200, {
-      '@odata.context': `${opts.origin()}/${version}/$metadata#users('${segment}')/${path}${select?.length ? `(${select.join(',')})` : ''}/$entity`,
+      '@odata.context': `${opts.origin(request)}/${version}/$metadata#users('${segment}')/${path}${select?.length ? `(${select.join(',')})` : ''}/$entity`,
       ...selectProperties(calendarJson(owner), select, 'microsoft.graph.calendar'),
     });
   };
@@ -168,7 +169,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
     const { top, skip } = parseQueryOptions({ $top: q.$top, $skip: q.$skip });
     const value = skip > 0 || top === 0 ? [] : [selectProperties(calendarJson(owner), select, 'microsoft.graph.calendar')];
     return send(reply, 200, {
-      '@odata.context': `${opts.origin()}/${version}/$metadata#users('${segment}')/calendars${select?.length ? `(${select.join(',')})` : ''}`,
+      '@odata.context': `${opts.origin(request)}/${version}/$metadata#users('${segment}')/calendars${select?.length ? `(${select.join(',')})` : ''}`,
       value,
     });
   };
@@ -179,7 +180,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
       const owner = await events.mailboxOwner(request.principal, mailbox(request));
       const { userId } = request.params as Params;
       const segment = userId === undefined ? owner.id : encodeURIComponent(userId);
-      const context = `${opts.origin()}/${version}/$metadata#users('${segment}')/mailboxSettings`;
+      const context = `${opts.origin(request)}/${version}/$metadata#users('${segment}')/mailboxSettings`;
       const settings = mailboxSettingsJson();
       if (property) return send(reply, 200, { '@odata.context': `${context}/${property}`, value: settings[property] });
       return send(reply, 200, {

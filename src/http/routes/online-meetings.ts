@@ -22,8 +22,10 @@ declare module 'fastify' {
 export interface GraphRoutesOptions {
   meetings: MeetingService;
   authenticate: (authorization: string | undefined) => Promise<Principal>;
-  /** The origin to build @odata.context from. */
-  origin: () => string;
+  /** The origin to build @odata.context from: the one the request was sent to (the public origin, or graph.microsoft.com when impersonating). */
+  origin: (request: FastifyRequest) => string;
+  /** Where a new meeting's links point and where the virtual-appointment URL points; undefined = the public origin. */
+  linkOrigins?: (request: FastifyRequest) => { links: string; visit: string } | undefined;
 }
 
 type Params = { userId?: string; meetingId?: string };
@@ -44,7 +46,7 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
 
   const joinInformation = new LruCache<string, { content: string; contentType: 'html' }>(4000);
   const view = (request: FastifyRequest): ViewContext => ({
-    serviceRoot: `${opts.origin()}/${version}`,
+    serviceRoot: `${opts.origin(request)}/${version}`,
     language: negotiateLanguage(request.headers['accept-language']),
     includeUnknownEnumMembers: preferIncludesUnknownEnumMembers(request.headers.prefer),
     joinInformation,
@@ -75,12 +77,22 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
 
   const create: RouteHandlerMethod = async (request, reply) => {
     queryOptions(request, []);
-    const meeting = await meetings.create(request.principal, owner(request), request.body as MeetingInput);
+    const meeting = await meetings.create(
+      request.principal,
+      owner(request),
+      request.body as MeetingInput,
+      opts.linkOrigins?.(request)?.links,
+    );
     return send(reply, 201, onlineMeetingEntity(meeting, view(request)));
   };
   const createOrGet: RouteHandlerMethod = async (request, reply) => {
     queryOptions(request, []);
-    const { meeting, created } = await meetings.createOrGet(request.principal, owner(request), request.body as MeetingInput);
+    const { meeting, created } = await meetings.createOrGet(
+      request.principal,
+      owner(request),
+      request.body as MeetingInput,
+      opts.linkOrigins?.(request)?.links,
+    );
     return send(reply, created ? 201 : 200, onlineMeetingEntity(meeting, view(request)));
   };
   const getById: RouteHandlerMethod = async (request, reply) => {
@@ -136,7 +148,12 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
   };
   const virtualAppointment: RouteHandlerMethod = async (request, reply) => {
     queryOptions(request, []);
-    const value = await meetings.virtualAppointmentJoinWebUrl(request.principal, owner(request), meetingId(request));
+    const value = await meetings.virtualAppointmentJoinWebUrl(
+      request.principal,
+      owner(request),
+      meetingId(request),
+      opts.linkOrigins?.(request)?.visit,
+    );
     return send(reply, 200, { '@odata.context': `${view(request).serviceRoot}/$metadata#Edm.String`, value });
   };
 

@@ -39,6 +39,7 @@ import {
   signedOutPage,
 } from '../../web/sign-in-pages.js';
 import { entraCors } from '../cors.js';
+import { entraCloudMetadata } from '../host-names.js';
 
 export interface SignInRoutesOptions {
   db: Kysely<Database>;
@@ -343,7 +344,7 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
     return {
       tenant_discovery_endpoint: `${origin}/${tenant}/v2.0/.well-known/openid-configuration`,
       'api-version': '1.1',
-      metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+      metadata: entraCloudMetadata(host) ?? [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
     };
   });
 }
