@@ -21,6 +21,7 @@ import { graphRoutes } from './http/routes/online-meetings.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
+import { cacheBudget } from './util/memory-budget.js';
 
 export interface AppDeps {
   /** Use this store instead of opening one from the config (tests share one across apps). */
@@ -57,6 +58,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * Nothing here reads the environment or the process; server.ts and cli/main.ts do that.
  */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  // One byte budget for every cache in the process (issue #11 item 1).
+  cacheBudget.configure(config.cacheBudgetBytes);
   const tls = loadTls(config);
   const store =
     deps.store ?? openStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'graph-meetings.sqlite') });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_CACHE_BUDGET_BYTES } from '../util/memory-budget.js';
 
 /**
  * Every setting of graph-meetings, read once from the environment by the entry points (server, cli) and
@@ -32,6 +33,8 @@ export interface Config {
   headersTimeoutMs: number;
   /** Most simultaneous connections per process. */
   maxConnections: number;
+  /** CACHE_BUDGET_BYTES: bytes all in-memory caches of a process may hold together (util/memory-budget.ts). */
+  cacheBudgetBytes: number;
 }
 
 /**
@@ -198,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     workers,
     headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnections: int('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    cacheBudgetBytes: int('CACHE_BUDGET_BYTES', DEFAULT_CACHE_BUDGET_BYTES, 0, 16 * 1024 ** 3),
     throttling,
   };
   if (problems.length) throw new ConfigError(problems);
