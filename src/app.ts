@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { defaultPublicUrl, type Config } from './config/config.js';
 import { seedDemoDirectory } from './domain/directory/demo-directory.js';
 import { DirectoryLookups } from './domain/directory/directory-lookups.js';
@@ -18,6 +18,7 @@ import { gracefulClose } from './http/graceful-close.js';
 import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
 import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
+import { requestOriginResolver } from './http/request-origin.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
@@ -50,8 +51,6 @@ declare module 'fastify' {
     graphMeetings: GraphMeetings;
   }
 }
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
  * Builds the whole service from a config: store (migrated, seeded), keys, services and HTTP routes.
@@ -113,17 +112,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       }
       return boundOrigin;
     };
-    const publicHost = () => new URL(origin()).host.toLowerCase();
-    // client-compat §1.5: the OIDC issuer must be on the very origin the client used. The Host header
-    // is honoured only for loopback names and PUBLIC_URL's host; anything else gets PUBLIC_URL.
-    const requestOrigin = (request: FastifyRequest) => {
-      const host = (request.headers.host ?? '').toLowerCase();
-      const hostname = host.replace(/:\d+$/, '');
-      if (host === publicHost() || (LOOPBACK_HOSTS.has(hostname) && /^[\w.[\]:-]+$/.test(host))) {
-        return `${tls ? 'https' : 'http'}://${host}`;
-      }
-      return origin();
-    };
+    // client-compat §1.5; issue #11 items 3 and 8 (request-origin.ts).
+    const requestOrigin = requestOriginResolver({ tls: tls !== undefined, publicUrl: config.publicUrl, origin });
 
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, deps.clock);
     const tokenService = new TokenService(store.db, tokens, keys);
