@@ -19,6 +19,7 @@ import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
 import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
 import { requestOriginResolver } from './http/request-origin.js';
+import { serializeRequest } from './http/log-redaction.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
@@ -80,6 +81,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         // Tokens, secrets and passwords never reach the logs: credentials travel in these headers or in
         // request bodies, and bodies are not logged.
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
+        // Query strings can carry credentials and join links (log-redaction.ts, issue #11 item 6).
+        serializers: { req: serializeRequest },
         ...(deps.logStream ? { stream: deps.logStream } : {}),
       },
       bodyLimit: config.bodyLimitBytes,
