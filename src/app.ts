@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { defaultPublicUrl, type Config } from './config/config.js';
-import { seedDemoDirectory } from './domain/directory/demo-directory.js';
+import { publishedDemoCredentials, seedDemoDirectory } from './domain/directory/demo-directory.js';
 import { DirectoryLookups } from './domain/directory/directory-lookups.js';
 import { apiNotSupported } from './domain/errors.js';
 import { MeetingService } from './domain/meetings/meeting-service.js';
@@ -23,6 +23,7 @@ import { serializeRequest } from './http/log-redaction.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
+import { dataDirWarnings } from './storage/data-dir.js';
 import { cacheBudget } from './util/memory-budget.js';
 
 export interface AppDeps {
@@ -105,6 +106,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
     app.server.headersTimeout = Math.min(config.headersTimeoutMs, 30_000);
     app.server.maxConnections = config.maxConnections;
+
+    // Issue #11 items 4 and 5: a readable DATA_DIR, or the demo directory's published credentials in a
+    // database started with seeding off, is said loudly at every start.
+    for (const warning of dataDirWarnings(config.dataDir)) app.log.warn(warning);
+    if (!config.seedDemoDirectory) {
+      const published = await publishedDemoCredentials(store.db);
+      if (published.length > 0) {
+        app.log.warn(
+          `SEED_DEMO_DIRECTORY is false, but this database still accepts the demo directory's PUBLISHED credentials (README "Demo directory"): ${published.join(', ')}. ` +
+            'Anyone can sign in with them. Remove them (graph-meetings tenant/app/user commands) or use a fresh database.',
+        );
+      }
+    }
 
     let boundOrigin: string | undefined;
     const origin = () => {

@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type * as cmd from '../../src/cli/commands.js';
 import { loadConfig } from '../../src/config/config.js';
-import { DEMO } from '../../src/domain/directory/demo-directory.js';
+import { DEMO, seedDemoDirectory } from '../../src/domain/directory/demo-directory.js';
+import { migrateToLatest, openStore } from '../../src/storage/database.js';
 import { migrations } from '../../src/storage/migrations/index.js';
 
 /**
@@ -68,23 +69,35 @@ type Result<K extends keyof typeof cmd> = Awaited<ReturnType<(typeof cmd)[K]>>;
 const jwtPayload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'graph-meetings-cli-'));
 
+/** The CLI never seeds (issue #11 item 5): suites that administer the demo directory seed it as the server would. */
+async function seedDemo(dataDir: string) {
+  const store = openStore({ databaseUrl: undefined, sqliteFile: path.join(dataDir, 'graph-meetings.sqlite') });
+  try {
+    await migrateToLatest(store.db);
+    await seedDemoDirectory(store.db);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('cli: directory administration on the demo directory', () => {
   let dir: string;
   const run = (...args: string[]) => cli(dir, args);
   let erinId: string;
   let app: Result<'appAdd'>;
 
-  before(() => {
+  before(async () => {
     dir = tempDir();
+    await seedDemo(dir);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('the first command seeds the demo directory; tenant list and user list show it', async () => {
+  test('tenant list and user list show the demo directory a server seeded', async () => {
     const tenants = await run('tenant', 'list');
     assert.equal(tenants.code, 0, tenants.stderr);
     assert.match(tenants.stdout, new RegExp(`${C.tenantId}\\s+Contoso\\s+contoso\\.test`));
     assert.match(tenants.stdout, /Fabrikam\s+fabrikam\.test/);
-    assert.match(tenants.stderr, /Seeded the well-known demo directory/);
+    assert.doesNotMatch(tenants.stderr, /Seeded/);
 
     const [text, asJson] = await Promise.all([
       run('user', 'list', '--tenant', 'contoso.test'),
@@ -353,6 +366,22 @@ describe('cli: migrate and seeding', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /up to date/);
     assert.deepEqual([empty.code, empty.stdout, empty.stderr], [0, 'No tenants.\n', '']);
+  });
+
+  test('the CLI never seeds: tenant add on a fresh DATA_DIR creates that tenant alone (issue #11 item 5)', async () => {
+    const fresh = tempDir();
+    try {
+      const added = await cli(fresh, ['tenant', 'add', '--name', 'Northwind', '--domain', NORTHWIND.domain, '--id', NORTHWIND.id]);
+      assert.equal(added.code, 0, added.stderr);
+      assert.doesNotMatch(added.stderr, /Seeded/);
+      const list = json<Result<'tenantList'>>(await cli(fresh, ['tenant', 'list', '--json']));
+      assert.deepEqual(
+        list.map((t) => t.domains),
+        [[NORTHWIND.domain]],
+      );
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   test('a configuration error exits 2 with the problem', async () => {
