@@ -5,7 +5,8 @@ import * as directory from '../storage/repositories/directory-repository.js';
 import type { ApplicationRow, Database, TenantRow } from '../storage/tables.js';
 import { GRAPH_AUDIENCES, GRAPH_RESOURCE, type AccessTokens } from './access-tokens.js';
 import { entra } from './entra-errors.js';
-import { DUMMY_PASSWORD_HASH, secretMatches, verifyPassword } from './secrets.js';
+import { secretMatches } from './secrets.js';
+import { SignInProtection } from './sign-in-protection.js';
 import type { SigningKeyStore } from './signing-keys.js';
 
 export type TokenRequest = Record<string, string | undefined>;
@@ -33,6 +34,8 @@ export class TokenService {
     private readonly db: Kysely<Database>,
     private readonly tokens: AccessTokens,
     private readonly keys: SigningKeyStore,
+    /** Smart lockout and bounded hashing for every password check (issue #11 item 2). */
+    readonly signIn: SignInProtection = new SignInProtection(),
   ) {}
 
   /** `issuer` is the OIDC issuer of the origin the client used (client-compat §1.5), for the id_token. */
@@ -41,6 +44,7 @@ export class TokenService {
     params: TokenRequest,
     basic: { id: string; secret: string } | undefined,
     issuer: (tid: string) => string,
+    context: { sourceAddress: string } = { sourceAddress: 'unknown' },
   ): Promise<TokenResponse> {
     const tenant = await directory.findTenant(this.db, tenantSegment);
     if (!tenant) throw entra.tenantNotFound(tenantSegment);
@@ -55,7 +59,7 @@ export class TokenService {
       case 'client_credentials':
         return this.clientCredentials(tenant, clientId, secret, params.scope, params.client_assertion);
       case 'password':
-        return this.password(tenant, clientId, secret, params, issuer);
+        return this.password(tenant, clientId, secret, params, issuer, context.sourceAddress);
       case 'refresh_token':
         return this.refresh(tenant, clientId, secret, params, issuer);
       default:
@@ -139,15 +143,24 @@ export class TokenService {
     secret: string | undefined,
     params: TokenRequest,
     issuer: (tid: string) => string,
+    sourceAddress: string,
   ): Promise<TokenResponse> {
     const app = await this.application(tenant, clientId);
     const clientAuth = await this.authenticateClient(app, secret, true);
     if (!params.username) throw entra.missingParameter('username');
     if (params.password === undefined) throw entra.missingParameter('password');
-    const user = await directory.findUserByUpn(this.db, params.username);
-    // An unknown user costs the same time and gets the same answer as a wrong password: no account enumeration.
-    const ok = await verifyPassword(params.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
-    if (!user || !ok || user.tenant_id !== tenant.id) throw entra.invalidCredentials();
+    const found = await directory.findUserByUpn(this.db, params.username);
+    const user = found?.tenant_id === tenant.id ? found : undefined;
+    // An unknown user costs the same time, is locked out the same way and gets the same answer as a wrong
+    // password: no account enumeration.
+    const ok = await this.signIn.checkPassword({
+      tenantId: tenant.id,
+      username: params.username,
+      password: params.password,
+      sourceAddress,
+      passwordHash: user?.password_hash,
+    });
+    if (!user || !ok) throw entra.invalidCredentials();
     const scopes = await this.delegatedScopes(app, params.scope);
     return this.userTokens(tenant, app, user, scopes, clientAuth, params.claims, issuer);
   }

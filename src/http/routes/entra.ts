@@ -32,6 +32,7 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
   app.setErrorHandler((err, request, reply) => {
     const e = err instanceof EntraError ? err : toEntraError(err);
     if (e.status >= 500) request.log.error({ err }, 'token endpoint failed');
+    if (e.status === 429) reply.header('retry-after', '1');
     return reply
       .code(e.status)
       .header('cache-control', 'no-store')
@@ -97,6 +98,7 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
         params,
         basicAuth(request.headers.authorization),
         (tid) => `${opts.requestOrigin(request)}/${tid}/v2.0`,
+        { sourceAddress: request.ip },
       );
       // Tokens must not be cached by anything in between (RFC 6749 §5.1).
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(result);
