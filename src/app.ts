@@ -20,6 +20,7 @@ import { entraRoutes } from './http/routes/entra.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
 import { requestOriginResolver } from './http/request-origin.js';
 import { serializeRequest } from './http/log-redaction.js';
+import { checkBodyText, decodeUtf8Body } from './http/body-text.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
@@ -158,9 +159,21 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     // and Graph accepts that); a create without a body still gets "must be a JSON object".
     const parseJson = app.getDefaultJsonParser('remove', 'remove');
     app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-      if (body === '') return done(null, undefined);
-      parseJson(request, String(body), done);
+    // Bodies are read as bytes so that invalid UTF-8 is refused, not stored as U+FFFD; text is checked
+    // before any store sees it (body-text.ts, issue #11 item 7).
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      let text: string;
+      try {
+        text = decodeUtf8Body(body as Buffer);
+      } catch (err) {
+        return done(err as Error, undefined);
+      }
+      if (text === '') return done(null, undefined);
+      parseJson(request, text, (err, parsed) => {
+        if (err) return done(err, undefined);
+        const problem = checkBodyText(parsed);
+        return problem ? done(problem, undefined) : done(null, parsed);
+      });
     });
     gracefulClose(app);
     app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
