@@ -131,15 +131,22 @@ export const COMMANDS: CommandSpec[] = [
         required: true,
       },
       { name: 'name', type: 'string', value: '<display name>', description: 'Display name', required: true },
-      { name: 'password', type: 'string', value: '<password>', description: 'Password, at least 8 characters', required: true },
+      { name: 'password', type: 'string', value: '<password>', description: 'Password, at least 8 characters' },
+      {
+        name: 'password-stdin',
+        type: 'boolean',
+        description: 'Read the password from standard input (kept out of the process list and shell history)',
+      },
       { name: 'id', type: 'string', value: '<guid>', description: 'Object id (default: a new GUID)' },
     ],
+    exactlyOne: [['password', 'password-stdin']],
     run: async (ctx, a) =>
       (await load()).userAdd(ctx, {
         tenant: a.get('tenant'),
         upn: a.get('upn'),
         name: a.get('name'),
-        password: a.get('password'),
+        // One line from stdin (`printf %s "$PW" | …` or a here-string); the final line break is not part of it.
+        password: a.flag('password-stdin') ? ((await ctx.readStdin?.()) ?? '').replace(/\r?\n$/, '') : a.get('password'),
         id: a.opt('id'),
       }),
     render: (u) => `Created user ${u.upn} (${u.displayName}), id ${u.id}, in tenant ${u.tenantId}.`,

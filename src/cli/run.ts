@@ -14,6 +14,8 @@ export interface CliIo {
   cwd: string;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Reads standard input whole (for --password-stdin). */
+  readStdin?: () => Promise<string>;
 }
 
 export const EXIT_OK = 0;
@@ -180,7 +182,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         // also create Contoso and Fabrikam with their published secrets. Only the server seeds, when asked to.
         await migrateToLatest(store.db);
       }
-      result = await spec.run({ db: store.db, config, out: { note: (n) => notes.push(n) } }, parsed.args);
+      result = await spec.run({ db: store.db, config, out: { note: (n) => notes.push(n) }, readStdin: io.readStdin }, parsed.args);
     } finally {
       await store.close();
     }

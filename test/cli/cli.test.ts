@@ -391,6 +391,64 @@ describe('cli: migrate and seeding', () => {
   });
 });
 
+describe('cli: user add --password-stdin (issue #11 item 10)', () => {
+  test('reads the password from standard input, never from argv', async () => {
+    const dir = tempDir();
+    try {
+      await seedDemo(dir);
+      const password = 'Stdin-Passw0rd!';
+      const run = await new Promise<Run>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'src/cli/main.ts',
+            'user',
+            'add',
+            '--tenant',
+            'contoso.test',
+            '--upn',
+            'pat@contoso.test',
+            '--name',
+            'Pat',
+            '--password-stdin',
+            '--json',
+          ],
+          { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', DATABASE_URL: '' } },
+          (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+        );
+        child.stdin!.end(`${password}\n`);
+      });
+      const user = json<Result<'userAdd'>>(run);
+      const db = new Database(path.join(dir, 'graph-meetings.sqlite'), { readonly: true });
+      const row = db.prepare('select password_hash from users where id = ?').get(user.id) as { password_hash: string };
+      db.close();
+      const { verifyPassword } = await import('../../src/identity/secrets.js');
+      assert.equal(await verifyPassword(password, row.password_hash), true);
+      assert.equal(await verifyPassword(`${password}\n`, row.password_hash), false);
+      usage(
+        await cli(dir, [
+          'user',
+          'add',
+          '--tenant',
+          'contoso.test',
+          '--upn',
+          'q@contoso.test',
+          '--name',
+          'Q',
+          '--password',
+          'x',
+          '--password-stdin',
+        ]),
+        /give only one/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('cli: usage', () => {
   let dir: string;
   before(() => {
