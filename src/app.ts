@@ -23,9 +23,16 @@ import { serializeRequest } from './http/log-redaction.js';
 import { checkBodyText, decodeUtf8Body } from './http/body-text.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
+import { graphCors } from './http/cors.js';
+import { signInRoutes } from './http/routes/sign-in.js';
+import { authorizationCodeGrant } from './identity/grants/authorization-code.js';
+import { DEVICE_CODE_GRANTS, DeviceCodes } from './identity/grants/device-code.js';
+import { AuthorizeService } from './identity/sign-in/authorize-request.js';
+import { BrowserSessions } from './identity/sign-in/browser-sessions.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
 import { dataDirWarnings } from './storage/data-dir.js';
 import { cacheBudget } from './util/memory-budget.js';
+import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
 
 export interface AppDeps {
   /** Use this store instead of opening one from the config (tests share one across apps). */
@@ -136,6 +143,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, deps.clock);
     const tokenService = new TokenService(store.db, tokens, keys);
     const directory = new DirectoryLookups(store.db);
+    // Interactive sign-in (issue 12): each grant in its own module, registered on the token endpoint.
+    const clock = deps.clock ?? Date.now;
+    const deviceCodes = new DeviceCodes(store.db, tokenService, clock);
+    tokenService.registerGrant(['authorization_code'], authorizationCodeGrant(store.db, tokenService, clock));
+    tokenService.registerGrant(DEVICE_CODE_GRANTS, deviceCodes.grant());
     const meetings = new MeetingService({
       db: store.db,
       write: store.write,
@@ -179,7 +191,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
     app.setNotFoundHandler((request, reply) => sendGraphError(apiNotSupported(), request, reply));
 
+    graphCors(app, ['/v1.0', '/beta']);
     await app.register(entraRoutes, { db: store.db, tokens: tokenService, keys, requestOrigin });
+    await app.register(signInRoutes, {
+      db: store.db,
+      authorize: new AuthorizeService(store.db, tokenService, clock),
+      sessions: new BrowserSessions(store.db, clock),
+      deviceCodes,
+      keys,
+      requestOrigin,
+    });
     await app.register(webPages, { db: store.db });
     registerThrottling(app, { config: config.throttling, db: store.db, directory, clock: deps.clock });
     for (const prefix of ['/v1.0', '/beta']) {
@@ -191,7 +212,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.
-    const purge = () => meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed'));
+    const purge = () =>
+      Promise.all([
+        meetings.purgeTombstones().catch((err: unknown) => app.log.error({ err }, 'purging deleted meetings failed')),
+        // Expired codes, device codes and browser sessions (issue 12) are of no use to anyone.
+        purgeExpiredCodes(store.db, new Date(clock()).toISOString()).catch((err: unknown) =>
+          app.log.error({ err }, 'purging expired sign-in codes failed'),
+        ),
+      ]);
     app.addHook('onReady', async () => {
       await purge();
     });

@@ -172,6 +172,26 @@ export async function appSecretRemove({ db }: CommandContext, input: { clientId:
   return { clientId: app.client_id, removedSecretId: input.secretId };
 }
 
+export async function appRedirectAdd({ db }: CommandContext, input: { clientId: string; uri: string; platform: string }) {
+  const dir = new DirectoryService(db);
+  const app = await dir.requireApplication(input.clientId);
+  const redirectUris = await dir.addRedirectUri(app.client_id, input.uri, input.platform);
+  return { clientId: app.client_id, added: input.uri, platform: input.platform, redirectUris };
+}
+
+export async function appRedirectList({ db }: CommandContext, input: { clientId: string }) {
+  const dir = new DirectoryService(db);
+  const app = await dir.requireApplication(input.clientId);
+  return { clientId: app.client_id, redirectUris: await dir.listRedirectUris(app.client_id) };
+}
+
+export async function appRedirectRemove({ db }: CommandContext, input: { clientId: string; uri: string }) {
+  const dir = new DirectoryService(db);
+  const app = await dir.requireApplication(input.clientId);
+  const redirectUris = await dir.removeRedirectUri(app.client_id, input.uri);
+  return { clientId: app.client_id, removed: input.uri, redirectUris };
+}
+
 export async function appGrant({ db, out }: CommandContext, input: { clientId: string; permission: string }) {
   const dir = new DirectoryService(db);
   const app = await dir.requireApplication(input.clientId);

@@ -73,6 +73,13 @@ const policyTarget: OptionSpec[] = [
   { name: 'global', type: 'boolean', description: 'Tenant-wide, for users without a policy of their own (-Global)' },
 ];
 
+const redirectTable = (uris: { uri: string; platform: string }[]) =>
+  table(
+    ['platform', 'redirect uri'],
+    uris.map((u) => [u.platform, u.uri]),
+    'No redirect URIs.',
+  );
+
 const secretBlock = (r: { clientId: string; secret: { id: string; value: string } }) =>
   fields([
     ['client id', r.clientId],
@@ -211,6 +218,35 @@ export const COMMANDS: CommandSpec[] = [
     options: [clientId, { name: 'secret-id', type: 'string', value: '<id>', description: 'Secret id', required: true }],
     run: async (ctx, a) => (await load()).appSecretRemove(ctx, { clientId: a.get('client-id'), secretId: a.get('secret-id') }),
     render: (r) => `Removed secret ${r.removedSecretId} of ${r.clientId}.`,
+  }),
+  command({
+    words: ['app', 'redirect', 'add'],
+    summary: 'Register a redirect URI of an application on a platform (web, spa, public)',
+    details:
+      'Like "Authentication > Add a platform": web apps redeem codes with their secret, single-page apps from the browser ' +
+      'with PKCE, public (mobile and desktop) apps without a secret. http://localhost and http://127.0.0.1 match any port.',
+    options: [
+      clientId,
+      { name: 'uri', type: 'string', value: '<uri>', description: 'The redirect URI, e.g. http://localhost/auth/callback', required: true },
+      { name: 'platform', type: 'string', value: '<web|spa|public>', description: 'The platform of the URI', required: true },
+    ],
+    run: async (ctx, a) =>
+      (await load()).appRedirectAdd(ctx, { clientId: a.get('client-id'), uri: a.get('uri'), platform: a.get('platform') }),
+    render: (r) => `Added ${r.platform} redirect URI ${r.added} to ${r.clientId}.\n${redirectTable(r.redirectUris)}`,
+  }),
+  command({
+    words: ['app', 'redirect', 'list'],
+    summary: "List an application's redirect URIs and their platforms",
+    options: [clientId],
+    run: async (ctx, a) => (await load()).appRedirectList(ctx, { clientId: a.get('client-id') }),
+    render: (r) => redirectTable(r.redirectUris),
+  }),
+  command({
+    words: ['app', 'redirect', 'remove'],
+    summary: 'Remove a redirect URI of an application',
+    options: [clientId, { name: 'uri', type: 'string', value: '<uri>', description: 'The redirect URI to remove', required: true }],
+    run: async (ctx, a) => (await load()).appRedirectRemove(ctx, { clientId: a.get('client-id'), uri: a.get('uri') }),
+    render: (r) => `Removed redirect URI ${r.removed} from ${r.clientId}.\n${redirectTable(r.redirectUris)}`,
   }),
   command({
     words: ['app', 'grant'],

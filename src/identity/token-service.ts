@@ -4,12 +4,34 @@ import { APPLICATION_PERMISSIONS, DELEGATED_SCOPES, OIDC_SCOPES, canonicalPermis
 import * as directory from '../storage/repositories/directory-repository.js';
 import type { ApplicationRow, Database, TenantRow } from '../storage/tables.js';
 import { GRAPH_AUDIENCES, GRAPH_RESOURCE, type AccessTokens } from './access-tokens.js';
-import { entra } from './entra-errors.js';
+import { EntraError, entra } from './entra-errors.js';
 import { secretMatches } from './secrets.js';
 import { SignInProtection } from './sign-in-protection.js';
 import type { SigningKeyStore } from './signing-keys.js';
 
 export type TokenRequest = Record<string, string | undefined>;
+
+/** What a grant module gets (one module per grant, as node-oidc-provider does; see identity/grants/). */
+export interface GrantContext {
+  tenant: TenantRow;
+  clientId: string;
+  /** The client secret from the body or HTTP Basic, if any. */
+  secret: string | undefined;
+  params: TokenRequest;
+  issuer: (tid: string) => string;
+  /** The request's Origin header: present on browser (cross-origin) requests only. */
+  origin: string | undefined;
+}
+export type GrantHandler = (ctx: GrantContext) => Promise<TokenResponse>;
+
+/** Options of the tokens of a signed-in user beyond the scopes. */
+export interface UserTokenOptions {
+  nonce?: string | null;
+  /** Refresh-token lifetime: 24 h for single-page apps, as in Entra. */
+  refreshLifetimeSeconds?: number;
+  /** Tokens of a single-page app: its refresh token says so, and is redeemable only from a browser. */
+  spa?: boolean;
+}
 
 export interface TokenResponse {
   token_type: 'Bearer';
@@ -30,6 +52,13 @@ const GRAPH_PREFIXES = [`${GRAPH_RESOURCE}/`, `${GRAPH_AUDIENCES[1]}/`];
  * in the body or HTTP Basic), password (ROPC, for headless delegated tests) and refresh_token.
  */
 export class TokenService {
+  /** Grants added by their own modules (authorization_code, device_code), by grant_type. */
+  private readonly grants = new Map<string, GrantHandler>();
+
+  registerGrant(grantTypes: readonly string[], handler: GrantHandler): void {
+    for (const g of grantTypes) this.grants.set(g, handler);
+  }
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly tokens: AccessTokens,
@@ -44,7 +73,7 @@ export class TokenService {
     params: TokenRequest,
     basic: { id: string; secret: string } | undefined,
     issuer: (tid: string) => string,
-    context: { sourceAddress: string } = { sourceAddress: 'unknown' },
+    context: { origin?: string; sourceAddress?: string } = {},
   ): Promise<TokenResponse> {
     const tenant = await directory.findTenant(this.db, tenantSegment);
     if (!tenant) throw entra.tenantNotFound(tenantSegment);
@@ -59,23 +88,29 @@ export class TokenService {
       case 'client_credentials':
         return this.clientCredentials(tenant, clientId, secret, params.scope, params.client_assertion);
       case 'password':
-        return this.password(tenant, clientId, secret, params, issuer, context.sourceAddress);
+        return this.password(tenant, clientId, secret, params, issuer, context.sourceAddress ?? 'unknown');
       case 'refresh_token':
-        return this.refresh(tenant, clientId, secret, params, issuer);
-      default:
-        throw entra.unsupportedGrant(grant);
+        return this.refresh(tenant, clientId, secret, params, issuer, context.origin);
+      default: {
+        const handler = this.grants.get(grant);
+        if (!handler) throw entra.unsupportedGrant(grant);
+        return handler({ tenant, clientId, secret, params, issuer, origin: context.origin });
+      }
     }
   }
 
-  private async application(tenant: TenantRow, clientId: string): Promise<ApplicationRow> {
+  async application(tenant: TenantRow, clientId: string): Promise<ApplicationRow> {
     const app = await directory.findApplicationByClientId(this.db, clientId);
     // Apps are single-tenant here: an app of another tenant is "not found in the directory", as in Entra.
     if (!app || app.tenant_id !== tenant.id) throw entra.applicationNotFound(clientId, tenant.id);
     return app;
   }
 
-  /** Checks the client secret, or that the app may act as a public client; returns Entra's appidacr. */
-  private async authenticateClient(app: ApplicationRow, secret: string | undefined, publicAllowed: boolean): Promise<'0' | '1'> {
+  /**
+   * Checks the client secret, or that the app may act as a public client; returns Entra's appidacr.
+   * The one client-authentication step of every grant: replace or extend it here (certificates, #13).
+   */
+  async authenticateClient(app: ApplicationRow, secret: string | undefined, publicAllowed: boolean): Promise<'0' | '1'> {
     if (secret === undefined || secret === '') {
       if (publicAllowed && app.allow_public_client) return '0';
       throw entra.clientSecretRequired();
@@ -111,7 +146,7 @@ export class TokenService {
   }
 
   /** Requested delegated scopes → Graph scope names; every one must be consented (AADSTS65001 otherwise). */
-  private async delegatedScopes(app: ApplicationRow, scope: string | undefined): Promise<{ graph: string[]; oidc: string[] }> {
+  async delegatedScopes(app: ApplicationRow, scope: string | undefined): Promise<{ graph: string[]; oidc: string[] }> {
     if (!scope) throw entra.missingParameter('scope');
     const consented = await directory.delegatedConsents(this.db, app.id);
     const graph = new Set<string>();
@@ -133,6 +168,9 @@ export class TokenService {
       if (!consented.includes(known)) throw entra.notConsented(app.client_id, app.display_name);
       graph.add(known);
     }
+    // A sign-in-only request (`openid profile`, what MSAL sends for a login without resource scopes) gets,
+    // as in Entra, a Graph token carrying the scopes the app was consented to.
+    if (graph.size === 0 && oidc.includes('openid')) consented.forEach((s) => graph.add(s));
     if (graph.size === 0) throw entra.invalidScope(scope);
     return { graph: [...graph], oidc };
   }
@@ -171,9 +209,9 @@ export class TokenService {
     secret: string | undefined,
     params: TokenRequest,
     issuer: (tid: string) => string,
+    origin: string | undefined,
   ): Promise<TokenResponse> {
     const app = await this.application(tenant, clientId);
-    const clientAuth = await this.authenticateClient(app, secret, true);
     if (!params.refresh_token) throw entra.missingParameter('refresh_token');
     let claims: JWTPayload;
     try {
@@ -189,13 +227,33 @@ export class TokenService {
     } catch {
       throw entra.invalidRefreshToken();
     }
+    // A single-page app's refresh token is redeemed by the browser without a secret, as its code was;
+    // it stays a single-page app's token (24 hours) and only a browser may redeem it (AADSTS9002327).
+    const spa = claims.spa === true;
+    if (spa && !origin)
+      throw new EntraError(
+        400,
+        'invalid_request',
+        9002327,
+        "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
+      );
+    const clientAuth = spa ? '0' : await this.authenticateClient(app, secret, true);
     const user = typeof claims.oid === 'string' ? await directory.findUserById(this.db, claims.oid) : undefined;
     if (!user || user.tenant_id !== tenant.id) throw entra.invalidRefreshToken();
     const scopes = await this.delegatedScopes(app, params.scope ?? `${GRAPH_RESOURCE}/.default offline_access`);
-    return this.userTokens(tenant, app, user, scopes, clientAuth, params.claims, issuer);
+    return this.userTokens(
+      tenant,
+      app,
+      user,
+      scopes,
+      clientAuth,
+      params.claims,
+      issuer,
+      spa ? { refreshLifetimeSeconds: REFRESH_TOKEN_LIFETIME_SECONDS, spa } : {},
+    );
   }
 
-  private async userTokens(
+  async userTokens(
     tenant: TenantRow,
     app: ApplicationRow,
     user: { id: string; upn: string; display_name: string },
@@ -203,6 +261,7 @@ export class TokenService {
     clientAuth: '0' | '1',
     claimsParam: string | undefined,
     issuer: (tid: string) => string,
+    options: UserTokenOptions = {},
   ): Promise<TokenResponse> {
     const access_token = await this.tokens.mintUserToken({
       tenantId: tenant.id,
@@ -224,6 +283,8 @@ export class TokenService {
       name: user.display_name,
       preferred_username: user.upn,
       ver: '2.0',
+      ...(options.nonce ? { nonce: options.nonce } : {}),
+      ...(scopes.oidc.includes('email') ? { email: user.upn } : {}),
     })
       .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: key.kid })
       .setIssuer(issuer(tenant.id))
@@ -242,12 +303,12 @@ export class TokenService {
       client_info: Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })).toString('base64url'),
     };
     if (scopes.oidc.includes('offline_access')) {
-      response.refresh_token = await new SignJWT({ oid: user.id, tid: tenant.id })
+      response.refresh_token = await new SignJWT({ oid: user.id, tid: tenant.id, ...(options.spa ? { spa: true } : {}) })
         .setProtectedHeader({ typ: 'rt+jwt', alg: 'RS256', kid: key.kid })
         .setIssuer(`refresh:${tenant.id}`)
         .setAudience(app.client_id)
         .setIssuedAt(now)
-        .setExpirationTime(now + REFRESH_TOKEN_LIFETIME_SECONDS)
+        .setExpirationTime(now + (options.refreshLifetimeSeconds ?? REFRESH_TOKEN_LIFETIME_SECONDS))
         .sign(key.privateKey);
     }
     return response;

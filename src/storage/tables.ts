@@ -18,6 +18,10 @@ export interface Database {
   meeting_templates: MeetingTemplatesTable;
   signing_keys: SigningKeysTable;
   meetings: MeetingsTable;
+  application_redirect_uris: ApplicationRedirectUrisTable;
+  authorization_codes: AuthorizationCodesTable;
+  device_codes: DeviceCodesTable;
+  browser_sessions: BrowserSessionsTable;
 }
 
 export interface TenantsTable {
@@ -130,3 +134,52 @@ export type UserRow = Selectable<UsersTable>;
 export type ApplicationRow = Selectable<ApplicationsTable>;
 export type MeetingRow = Selectable<MeetingsTable>;
 export type NewMeetingRow = Insertable<MeetingsTable>;
+
+/** Migration 004: interactive sign-in. Codes and session ids are stored as SHA-256 hashes only. */
+export type RedirectPlatform = 'web' | 'spa' | 'public';
+export interface ApplicationRedirectUrisTable {
+  application_id: string;
+  uri: string;
+  platform: RedirectPlatform;
+  created_at: string;
+}
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  tenant_id: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  platform: RedirectPlatform;
+  /** The requested scopes, space-separated, as the authorize request named them. */
+  scope: string;
+  nonce: string | null;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  session_id_hash: string | null;
+  created_at: string;
+  expires_at: string;
+  redeemed_at: string | null;
+}
+export interface DeviceCodesTable {
+  device_code_hash: string;
+  user_code: string;
+  tenant_id: string;
+  client_id: string;
+  scope: string;
+  status: 'pending' | 'approved' | 'declined' | 'redeemed';
+  user_id: string | null;
+  interval_seconds: number;
+  last_poll_at: string | null;
+  created_at: string;
+  expires_at: string;
+}
+export interface BrowserSessionsTable {
+  id_hash: string;
+  tenant_id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+  ended_at: string | null;
+}
+export type AuthorizationCodeRow = Selectable<AuthorizationCodesTable>;
+export type DeviceCodeRow = Selectable<DeviceCodesTable>;

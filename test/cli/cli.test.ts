@@ -186,6 +186,42 @@ describe('cli: directory administration on the demo directory', () => {
     }
   });
 
+  test("app redirect add, list and remove: platforms, the demo apps' URIs, refusals", async () => {
+    const demo = json<Result<'appRedirectList'>>(await run('app', 'redirect', 'list', '--client-id', C.portal.clientId, '--json'));
+    assert.deepEqual(
+      demo.redirectUris.map((r) => [r.platform, r.uri]),
+      [['web', 'http://localhost/auth/callback']],
+    );
+    const [added, spa, client] = await Promise.all([
+      run('app', 'redirect', 'add', '--client-id', app.clientId, '--uri', 'https://northwind.test/signin-oidc', '--platform', 'web'),
+      run('app', 'redirect', 'list', '--client-id', C.spa.clientId),
+      run('app', 'redirect', 'list', '--client-id', C.client.clientId, '--json'),
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /^Added web redirect URI https:\/\/northwind.test\/signin-oidc to /);
+    assert.match(added.stdout, /web\s+https:\/\/northwind.test\/signin-oidc/);
+    assert.match(spa.stdout, /spa\s+http:\/\/localhost/);
+    assert.deepEqual(
+      json<Result<'appRedirectList'>>(client).redirectUris.map((r) => [r.platform, r.uri]),
+      [['public', 'http://localhost']],
+    );
+    const [badPlatform, badScheme, httpRemote] = await Promise.all([
+      run('app', 'redirect', 'add', '--client-id', app.clientId, '--uri', 'https://x.test/cb', '--platform', 'desktop'),
+      run('app', 'redirect', 'add', '--client-id', app.clientId, '--uri', 'javascript:alert(1)', '--platform', 'spa'),
+      run('app', 'redirect', 'add', '--client-id', app.clientId, '--uri', 'http://northwind.test/cb', '--platform', 'web'),
+    ]);
+    refused(badPlatform, /Unknown platform 'desktop'. Known: web, spa, public/);
+    refused(badScheme, /not allowed for a spa redirect URI/);
+    refused(httpRemote, /http redirect URIs are allowed only for localhost/);
+    const removed = await run('app', 'redirect', 'remove', '--client-id', app.clientId, '--uri', 'https://northwind.test/signin-oidc');
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, /Removed redirect URI https:\/\/northwind.test\/signin-oidc .*\nNo redirect URIs\./);
+    refused(
+      await run('app', 'redirect', 'remove', '--client-id', app.clientId, '--uri', 'https://northwind.test/signin-oidc'),
+      /was not found/,
+    );
+  });
+
   test('app grant refuses an unknown permission with the known ones; grants show in app list', async () => {
     const [unknown, granted] = await Promise.all([
       run('app', 'grant', '--client-id', app.clientId, '--permission', 'Meetings.Everything'),

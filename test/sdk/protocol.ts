@@ -73,6 +73,13 @@ export interface V3TracedResult {
   wire: WireExchange;
 }
 
+/** The outcome of an interactive flow in the worker. */
+export interface InteractiveResult {
+  accessToken: string;
+  idTokenClaims: Record<string, unknown> | null;
+  username: string | null;
+}
+
 export interface Ops {
   identityAppToken: { args: { origin: string; tenant: string; clientId: string; secret: string; scopes?: string[] }; result: string };
   identityUserToken: {
@@ -80,6 +87,47 @@ export interface Ops {
     result: string;
   };
   msalAppToken: { args: { origin: string; tenant: string; clientId: string; secret: string; scopes?: string[] }; result: string };
+  /** msal-node ConfidentialClientApplication.getAuthCodeUrl with PKCE from msal's CryptoProvider (issue 12). */
+  msalAuthCodeUrl: {
+    args: {
+      origin: string;
+      tenant: string;
+      clientId: string;
+      secret: string;
+      redirectUri: string;
+      scopes: string[];
+      state: string;
+      nonce: string;
+    };
+    result: { url: string; verifier: string };
+  };
+  /** ConfidentialClientApplication.acquireTokenByCode with what the redirect brought back. */
+  msalAcquireByCode: {
+    args: {
+      origin: string;
+      tenant: string;
+      clientId: string;
+      secret: string;
+      redirectUri: string;
+      scopes: string[];
+      code: string;
+      verifier: string;
+      state: string;
+      nonce: string;
+    };
+    result: InteractiveResult;
+  };
+  /** PublicClientApplication.acquireTokenInteractive: answers with the URL msal-node opens; finish with interactiveFinish. */
+  msalLoopbackStart: {
+    args: { origin: string; tenant: string; clientId: string; scopes: string[] };
+    result: { flow: string; url: string };
+  };
+  /** @azure/identity DeviceCodeCredential.getToken: answers with what the user is told; finish with interactiveFinish. */
+  deviceCodeStart: {
+    args: { origin: string; tenant: string; clientId: string; scopes: string[] };
+    result: { flow: string; userCode: string; verificationUri: string; message: string };
+  };
+  interactiveFinish: { args: { flow: string }; result: InteractiveResult };
   v3Request: {
     args: {
       origin: string;

@@ -8,9 +8,9 @@
  * or { id, ok: false, error } with a plain summary of what the SDK threw.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ClientSecretCredential, UsernamePasswordCredential } from '@azure/identity';
+import { ClientSecretCredential, DeviceCodeCredential, UsernamePasswordCredential } from '@azure/identity';
 import type { TokenCredential } from '@azure/identity';
-import { ConfidentialClientApplication } from '@azure/msal-node';
+import { ConfidentialClientApplication, CryptoProvider, PublicClientApplication } from '@azure/msal-node';
 import { AzureIdentityAuthenticationProvider } from '@microsoft/kiota-authentication-azure';
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
@@ -20,6 +20,7 @@ import '@microsoft/msgraph-sdk-users';
 import type { CreateOrGetPostRequestBody } from '@microsoft/msgraph-sdk-users/users/item/onlineMeetings/createOrGet/index.js';
 import type {
   CredentialSpec,
+  InteractiveResult,
   KiotaResult,
   OpName,
   Ops,
@@ -281,6 +282,18 @@ async function tracedToEnd<T>(fn: () => Promise<T>, plain: (value: T) => unknown
   }
 }
 
+// Interactive flows (issue 12) span two calls: the start answers with what a user would act on (a URL to
+// open, a code to type) while the library waits; the test acts in the browser, then collects the result.
+const flows = new Map<string, Promise<InteractiveResult>>();
+let nextFlow = 1;
+const startFlow = (promise: Promise<InteractiveResult>) => {
+  const flow = String(nextFlow++);
+  promise.catch(() => undefined); // collected (and rethrown) by interactiveFinish
+  flows.set(flow, promise);
+  return flow;
+};
+const msalAuthority = (origin: string, tenant: string) => ({ authority: `${origin}/${tenant}`, knownAuthorities: [new URL(origin).host] });
+
 type Handlers = { [K in OpName]: (args: Ops[K]['args']) => Promise<Ops[K]['result']> };
 
 const handlers: Handlers = {
@@ -299,6 +312,69 @@ const handlers: Handlers = {
     const result = await cca.acquireTokenByClientCredential({ scopes: scopes ?? APP_SCOPES });
     if (!result) throw new Error('acquireTokenByClientCredential returned null');
     return result.accessToken;
+  },
+
+  async msalAuthCodeUrl({ origin, tenant, clientId, secret, redirectUri, scopes, state, nonce }) {
+    const cca = new ConfidentialClientApplication({ auth: { clientId, clientSecret: secret, ...msalAuthority(origin, tenant) } });
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    const url = await cca.getAuthCodeUrl({ scopes, redirectUri, state, nonce, codeChallenge: challenge, codeChallengeMethod: 'S256' });
+    return { url, verifier };
+  },
+
+  async msalAcquireByCode({ origin, tenant, clientId, secret, redirectUri, scopes, code, verifier, state, nonce }) {
+    const cca = new ConfidentialClientApplication({ auth: { clientId, clientSecret: secret, ...msalAuthority(origin, tenant) } });
+    const result = await cca.acquireTokenByCode({ code, scopes, redirectUri, codeVerifier: verifier, state, nonce }, { code, state });
+    return {
+      accessToken: result.accessToken,
+      idTokenClaims: result.idTokenClaims as Record<string, unknown>,
+      username: result.account?.username ?? null,
+    };
+  },
+
+  async msalLoopbackStart({ origin, tenant, clientId, scopes }) {
+    const pca = new PublicClientApplication({ auth: { clientId, ...msalAuthority(origin, tenant) } });
+    let opened: (url: string) => void = () => undefined;
+    const url = new Promise<string>((resolve) => (opened = resolve));
+    const result = pca
+      .acquireTokenInteractive({
+        scopes,
+        openBrowser: async (u) => opened(u),
+        successTemplate: '<p id="msal-done">Signed in. You can close this window.</p>',
+        errorTemplate: '<p id="msal-error">Sign-in failed.</p>',
+      })
+      .then((r) => ({
+        accessToken: r.accessToken,
+        idTokenClaims: r.idTokenClaims as Record<string, unknown>,
+        username: r.account?.username ?? null,
+      }));
+    const flow = startFlow(result);
+    return { flow, url: await Promise.race([url, result.then(() => '')]) };
+  },
+
+  async deviceCodeStart({ origin, tenant, clientId, scopes }) {
+    let prompted: (info: { userCode: string; verificationUri: string; message: string }) => void = () => undefined;
+    const info = new Promise<{ userCode: string; verificationUri: string; message: string }>((resolve) => (prompted = resolve));
+    const cred = new DeviceCodeCredential({
+      tenantId: tenant,
+      clientId,
+      authorityHost: origin,
+      disableInstanceDiscovery: true,
+      userPromptCallback: (i) => prompted(i),
+    });
+    const result = cred.getToken(scopes).then((t) => {
+      if (!t) throw new Error('getToken returned null');
+      return { accessToken: t.token, idTokenClaims: null, username: null };
+    });
+    const flow = startFlow(result);
+    const prompt = await Promise.race([info, result.then(() => ({ userCode: '', verificationUri: '', message: '' }))]);
+    return { flow, ...prompt };
+  },
+
+  async interactiveFinish({ flow }) {
+    const result = flows.get(flow);
+    if (!result) throw new Error(`no flow ${flow}`);
+    flows.delete(flow);
+    return result;
   },
 
   async v3Request({ origin, cred, method, path, body, version }) {

@@ -21,7 +21,19 @@ export const DEMO = {
     bob: { id: '213795bc-ba9a-4d64-9366-06dcd08731a2', upn: 'bob@contoso.test', displayName: 'Bob Baker' },
     carol: { id: '1abdbcdc-63ba-45e2-8392-c3f81e1d291c', upn: 'carol@contoso.test', displayName: 'Carol Chen' },
     scheduler: { clientId: '30a2fcea-f295-468c-abe2-b48159ee8486', secret: 'scheduler-demo-secret', displayName: 'Meeting Scheduler' },
-    client: { clientId: '358b1947-f5d9-4301-8ae7-ba77a3a74041', secret: 'client-demo-secret', displayName: 'Meeting Client' },
+    client: {
+      clientId: '358b1947-f5d9-4301-8ae7-ba77a3a74041',
+      secret: 'client-demo-secret',
+      displayName: 'Meeting Client',
+      redirectUri: 'http://localhost',
+    },
+    portal: {
+      clientId: 'e9267e5d-75ec-4178-85f9-bdcda4cf14fc',
+      secret: 'portal-demo-secret',
+      displayName: 'Meeting Portal',
+      redirectUri: 'http://localhost/auth/callback',
+    },
+    spa: { clientId: '6b194f2c-cb6a-4db3-810f-3e211156d340', displayName: 'Meeting SPA', redirectUri: 'http://localhost' },
     templateId: '05b9ed5f-2ac3-4470-aae9-f4a0c30b1a4b',
   },
   fabrikam: {
@@ -86,6 +98,21 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
     allowPublicClient: true,
   });
   await dir.consentDelegated(c.client.clientId, ['OnlineMeetings.ReadWrite', 'OnlineMeetings.Read', 'User.Read']);
+  // Interactive sign-in (issue 12). openid, profile, email and offline_access need no consent here:
+  // OpenID Connect scopes are always granted (permissions.ts OIDC_SCOPES).
+  await dir.addRedirectUri(c.client.clientId, c.client.redirectUri, 'public');
+  await dir.createApplication({
+    tenant: c.tenantId,
+    clientId: c.portal.clientId,
+    displayName: c.portal.displayName,
+    secret: c.portal.secret,
+  });
+  await dir.addRedirectUri(c.portal.clientId, c.portal.redirectUri, 'web');
+  await dir.consentDelegated(c.portal.clientId, ['User.Read', 'OnlineMeetings.ReadWrite']);
+  // A single-page app has no secret it could keep; the one createApplication makes is never shown.
+  await dir.createApplication({ tenant: c.tenantId, clientId: c.spa.clientId, displayName: c.spa.displayName });
+  await dir.addRedirectUri(c.spa.clientId, c.spa.redirectUri, 'spa');
+  await dir.consentDelegated(c.spa.clientId, ['User.Read', 'OnlineMeetings.ReadWrite']);
   await dir.createMeetingTemplate({
     tenant: c.tenantId,
     id: c.templateId,

@@ -3,7 +3,9 @@ import type { Kysely } from 'kysely';
 import { generateClientSecret, hashPassword, hashSecret } from '../../identity/secrets.js';
 import * as directory from '../../storage/repositories/directory-repository.js';
 import { uniqueViolation } from '../../storage/errors.js';
-import type { Database } from '../../storage/tables.js';
+import type { Database, RedirectPlatform } from '../../storage/tables.js';
+import * as signIn from '../../storage/repositories/sign-in-repository.js';
+import { REDIRECT_PLATFORMS, redirectUriProblem } from '../../identity/sign-in/redirect-uris.js';
 import { badRequest, conflict, GraphError } from '../errors.js';
 import { APPLICATION_PERMISSIONS, DELEGATED_SCOPES, canonicalPermission } from './permissions.js';
 import { defaultTenantSettings, type MeetingTemplateDefinition, type TenantSettings } from './tenant-settings.js';
@@ -180,6 +182,29 @@ export class DirectoryService {
         .execute();
     }
     return names;
+  }
+
+  /** Registers a redirect URI on a platform (web, spa, public), as the app's "Authentication" blade does. */
+  async addRedirectUri(clientId: string, uri: string, platform: string) {
+    const app = await this.requireApplication(clientId);
+    if (!(REDIRECT_PLATFORMS as readonly string[]).includes(platform)) {
+      throw badRequest(`Unknown platform '${platform}'. Known: ${REDIRECT_PLATFORMS.join(', ')}.`);
+    }
+    const problem = redirectUriProblem(uri, platform as RedirectPlatform);
+    if (problem) throw badRequest(problem);
+    await signIn.addRedirectUri(this.db, app.id, uri, platform as RedirectPlatform, new Date().toISOString());
+    return signIn.redirectUris(this.db, app.id);
+  }
+
+  async listRedirectUris(clientId: string) {
+    const app = await this.requireApplication(clientId);
+    return signIn.redirectUris(this.db, app.id);
+  }
+
+  async removeRedirectUri(clientId: string, uri: string) {
+    const app = await this.requireApplication(clientId);
+    if (!(await signIn.removeRedirectUri(this.db, app.id, uri))) throw notFound(`Redirect URI '${uri}'`);
+    return signIn.redirectUris(this.db, app.id);
   }
 
   async revokeDelegated(clientId: string, scopes: string[]) {

@@ -5,6 +5,7 @@ import type { SigningKeyStore } from '../../identity/signing-keys.js';
 import { findTenant } from '../../storage/repositories/directory-repository.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../storage/tables.js';
+import { entraCors } from '../cors.js';
 
 export interface EntraRoutesOptions {
   db: Kysely<Database>;
@@ -28,6 +29,9 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
     }
     done(null, Object.fromEntries(params));
   });
+
+  // Browser apps (msal-browser) read discovery, keys and the token endpoint cross-origin.
+  entraCors(app, ['/:tenant/oauth2/v2.0/token', '/:tenant/v2.0/.well-known/openid-configuration', '/:tenant/discovery/v2.0/keys']);
 
   app.setErrorHandler((err, request, reply) => {
     const e = err instanceof EntraError ? err : toEntraError(err);
@@ -98,7 +102,7 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
         params,
         basicAuth(request.headers.authorization),
         (tid) => `${opts.requestOrigin(request)}/${tid}/v2.0`,
-        { sourceAddress: request.ip },
+        { sourceAddress: request.ip, origin: typeof request.headers.origin === 'string' ? request.headers.origin : undefined },
       );
       // Tokens must not be cached by anything in between (RFC 6749 §5.1).
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(result);
