@@ -7,6 +7,7 @@ import { defaultPublicUrl, type Config } from './config/config.js';
 import { publishedDemoCredentials, seedDemoDirectory } from './domain/directory/demo-directory.js';
 import { DirectoryLookups } from './domain/directory/directory-lookups.js';
 import { apiNotSupported } from './domain/errors.js';
+import { EventService } from './domain/events/event-service.js';
 import { MeetingService } from './domain/meetings/meeting-service.js';
 import type { MeetingNumberSource } from './domain/meetings/meeting-ids.js';
 import { AccessTokens } from './identity/access-tokens.js';
@@ -17,6 +18,7 @@ import { answerClientError, clientRequestId, sendGraphError } from './http/error
 import { gracefulClose } from './http/graceful-close.js';
 import { ensureLocalTls, type TlsMaterial } from './http/local-tls.js';
 import { entraRoutes } from './http/routes/entra.js';
+import { eventRoutes } from './http/routes/events.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
 import { requestOriginResolver } from './http/request-origin.js';
 import { serializeRequest } from './http/log-redaction.js';
@@ -207,6 +209,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       await app.register(graphRoutes, {
         prefix,
         meetings,
+        authenticate: (authorization) => authenticate(directory, tokens, authorization),
+        origin,
+      });
+      await app.register(eventRoutes, {
+        prefix,
+        events: new EventService({ db: store.db, write: store.write, directory, meetings, clock: deps.clock }),
         authenticate: (authorization) => authenticate(directory, tokens, authorization),
         origin,
       });

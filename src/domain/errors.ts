@@ -132,3 +132,58 @@ export const internalError = (cause?: unknown) => new GraphError(500, 'InternalS
 
 export const serviceUnavailable = (message = 'The service is temporarily unavailable.') =>
   new GraphError(503, 'ServiceUnavailable', message, { headers: { 'retry-after': '1' } });
+
+// --- Outlook calendar (graph-events-spec.md §6): Exchange ResponseCode names, messages verbatim ----------
+export const eventIdMalformed = () => new GraphError(400, 'ErrorInvalidIdMalformed', 'Id is malformed.');
+
+export const eventNotFound = () => new GraphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+
+/** §6: a path user that has no mailbox here (another tenant's, or unknown). */
+export const mailboxUserInvalid = (userId: string, tenantId: string) =>
+  new GraphError(404, 'ErrorInvalidUser', `The requested user '${userId}@${tenantId}' is invalid.`);
+
+/** §2.1, §2.2: an unknown zone in a dateTimeTimeZone or in Prefer: outlook.timezone. */
+export const timeZoneNotSupported = (zone: string) =>
+  new GraphError(
+    400,
+    'TimeZoneNotSupportedException',
+    `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${zone.length > 100 ? `${zone.slice(0, 100)}...` : zone}'.`,
+  );
+
+/** §2.4, §6: end before start and other values Exchange refuses; `detail` (logged) says which. */
+export const propertyValidationFailure = (detail: string) =>
+  new GraphError(400, 'ErrorPropertyValidationFailure', 'At least one property failed validation.', { detail });
+
+/** §6: a body that does not deserialize into an event (wrong JSON type, unknown enum member, bad date). */
+export const unableToDeserializePostBody = (detail: string) =>
+  new GraphError(400, 'UnableToDeserializePostBody', 'were unable to deserialize ', { detail });
+
+/** §4.4: calendarView without its window, or with one that is not a date-time. */
+export const calendarViewWindowRequired = () =>
+  new GraphError(
+    400,
+    'ErrorInvalidParameter',
+    'This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.',
+  );
+
+export const invalidParameter = (message: string) => new GraphError(400, 'ErrorInvalidParameter', message);
+
+/** §5: a token without the Calendars permission, or a delegated token on another user's calendar. */
+export const calendarAccessDenied = (detail: string) =>
+  new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.', { detail });
+
+/** §5 "/me with an application token": the 2023 capture's code. */
+export const meRequiresDelegatedOutlook = () =>
+  new GraphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+
+/** §2.3, §6: $orderby=start (a complex property) and filters the service does not support. */
+export const orderByNotPrimitive = () =>
+  new GraphError(400, 'BadRequest', 'The $orderby expression must evaluate to a single value of primitive type.');
+
+export const filterNotSupported = (detail: string) => new GraphError(400, 'BadRequest', 'This filter query is not supported.', { detail });
+
+export const invalidFilterClause = (detail: string) => new GraphError(400, 'BadRequest', `Invalid filter clause: ${detail}`);
+
+/** §3.6, §4.7 cancel: only the organizer can cancel. */
+export const cancelNeedsOrganizer = () =>
+  new GraphError(400, 'ErrorInvalidRequest', "Your request can't be completed. You need to be an organizer to cancel a meeting.");

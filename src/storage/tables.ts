@@ -18,6 +18,7 @@ export interface Database {
   meeting_templates: MeetingTemplatesTable;
   signing_keys: SigningKeysTable;
   meetings: MeetingsTable;
+  events: EventsTable;
   application_redirect_uris: ApplicationRedirectUrisTable;
   authorization_codes: AuthorizationCodesTable;
   device_codes: DeviceCodesTable;
@@ -127,6 +128,30 @@ export interface MeetingsTable {
   version: Generated<number>;
   /** When the meeting was deleted; the row stays as a tombstone until purged (migration 002). */
   deleted_at: string | null;
+  /** The iCalUId of the Outlook event that backs the meeting; null for meetings made by POST /onlineMeetings (migration 008). */
+  ical_uid: string | null;
+}
+
+/** Outlook calendar events (migration 008). Times are UTC with 7 fractional digits, so text order is time order. */
+export interface EventsTable {
+  /** The REST item id (graph-events-spec.md §0.1), which names the owner's mailbox. */
+  id: string;
+  tenant_id: string;
+  /** The mailbox (user) whose calendar holds the event; always the organizer here. */
+  owner_id: string;
+  ical_uid: string;
+  transaction_id: string | null;
+  start_utc: string;
+  end_utc: string;
+  is_online_meeting: number;
+  /** The calendar-backed onlineMeeting, once the event is online. */
+  meeting_id: string | null;
+  created_date_time: string;
+  last_modified_date_time: string;
+  /** JSON StoredEventDocument: every property that is not a column above. */
+  resource: string;
+  /** Bumped by every update (the changeKey counter), for optimistic concurrency. */
+  version: Generated<number>;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -134,6 +159,8 @@ export type UserRow = Selectable<UsersTable>;
 export type ApplicationRow = Selectable<ApplicationsTable>;
 export type MeetingRow = Selectable<MeetingsTable>;
 export type NewMeetingRow = Insertable<MeetingsTable>;
+export type EventRow = Selectable<EventsTable>;
+export type NewEventRow = Insertable<EventsTable>;
 
 /** Migration 004: interactive sign-in. Codes and session ids are stored as SHA-256 hashes only. */
 export type RedirectPlatform = 'web' | 'spa' | 'public';

@@ -322,7 +322,13 @@ describe('cli: directory administration on the demo directory', () => {
     const claims = jwtPayload(all.stdout.trim());
     assert.deepEqual(
       [claims.scp, claims.upn, claims.oid, claims.tid, claims.idtyp],
-      ['OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read', C.alice.upn, C.alice.id, C.tenantId, 'user'],
+      [
+        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
+        C.alice.upn,
+        C.alice.id,
+        C.tenantId,
+        'user',
+      ],
     );
     const oneJson = json<Result<'tokenUser'>>(one);
     assert.deepEqual(oneJson.scopes, ['User.Read']);
@@ -341,6 +347,8 @@ describe('cli: directory administration on the demo directory', () => {
     ]);
     assert.equal(jwtPayload(now.stdout.trim()).scp, 'OnlineMeetingArtifact.Read.All');
     assert.deepEqual(json<Result<'appUnconsent'>>(unconsented).consentedScopes, [
+      'Calendars.ReadWrite',
+      'MailboxSettings.Read',
       'OnlineMeetingArtifact.Read.All',
       'OnlineMeetings.Read',
       'OnlineMeetings.ReadWrite',

@@ -49,7 +49,7 @@ for (const kind of STORES) {
     });
 
     test('unknown route: 404 in the envelope, even without a token', async () => {
-      assertEnvelope(await t.inject({ method: 'GET', url: '/v1.0/me/events' }), 404, 'NotFound');
+      assertEnvelope(await t.inject({ method: 'GET', url: '/v1.0/me/messages' }), 404, 'NotFound');
       assertEnvelope(await t.inject({ method: 'GET', url: '/nope' }), 404, 'NotFound');
     });
 

@@ -96,7 +96,7 @@ for (const kind of STORES) {
       assert.equal(claims.appid, C.scheduler.clientId);
       assert.equal(claims.idtyp, 'app');
       assert.equal(claims.sub, claims.oid);
-      assert.deepEqual(claims.roles, ['OnlineMeetings.ReadWrite.All']);
+      assert.deepEqual(claims.roles, ['Calendars.ReadWrite', 'MailboxSettings.Read', 'OnlineMeetings.ReadWrite.All']);
       assert.equal(claims.scp, undefined);
       for (const c of ['iat', 'nbf', 'exp']) assert.equal(typeof claims[c], 'number');
       const jwks = await t.inject({ method: 'GET', url: `/${C.domain}/discovery/v2.0/keys` });
@@ -180,6 +180,8 @@ for (const kind of STORES) {
     test('.default for a user gives every consented scope', async () => {
       const res = await post(C.tenantId, userForm({ scope: 'https://graph.microsoft.com/.default' }));
       assert.deepEqual(String(decodeJwt(res.json().access_token).scp).split(' ').sort(), [
+        'Calendars.ReadWrite',
+        'MailboxSettings.Read',
         'OnlineMeetings.Read',
         'OnlineMeetings.ReadWrite',
         'User.Read',

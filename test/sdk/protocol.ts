@@ -225,6 +225,25 @@ export interface Ops {
     args: { origin: string; cred: CredentialSpec; userId?: string; body: Record<string, unknown>; headers?: Record<string, string> };
     result: RetriedCall;
   };
+  /**
+   * Kiota's Outlook calendar builders (`graph.me` or `graph.users.byUserId(id)`): events post/get/patch/delete,
+   * `events.byEventId(id).cancel.post`, `events.get` with query parameters, `calendarView.get`, `calendar.get`,
+   * `mailboxSettings.get`, and `events.withUrl(nextLink).get()` for paging. The exchange behind each is kept.
+   */
+  kiotaEventsTraced: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      userId?: string;
+      action: 'create' | 'get' | 'patch' | 'delete' | 'cancel' | 'list' | 'calendarView' | 'calendar' | 'mailboxSettings' | 'nextPage';
+      eventId?: string;
+      body?: Record<string, unknown>;
+      query?: { top?: number; select?: string[]; filter?: string; orderby?: string[]; startDateTime?: string; endDateTime?: string };
+      url?: string;
+      headers?: Record<string, string>;
+    };
+    result: KiotaTracedResult;
+  };
   shutdown: { args: Record<string, never>; result: null };
 }
 

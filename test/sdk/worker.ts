@@ -15,7 +15,7 @@ import { AzureIdentityAuthenticationProvider } from '@microsoft/kiota-authentica
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from '@microsoft/msgraph-sdk';
-import { deserializeIntoOnlineMeeting, type OnlineMeeting } from '@microsoft/msgraph-sdk/models/index.js';
+import { deserializeIntoOnlineMeeting, type Event, type OnlineMeeting } from '@microsoft/msgraph-sdk/models/index.js';
 import '@microsoft/msgraph-sdk-users';
 import type { CreateOrGetPostRequestBody } from '@microsoft/msgraph-sdk-users/users/item/onlineMeetings/createOrGet/index.js';
 import type {
@@ -464,6 +464,39 @@ const handlers: Handlers = {
     const meetings = kiotaMeetings(origin, cred, userId);
     const { wire } = await traced(() => meetings.byOnlineMeetingId(meetingId).delete({ headers: headers ?? {} }));
     return { wire };
+  },
+
+  async kiotaEventsTraced({ origin, cred, userId, action, eventId, body, query, url, headers }) {
+    const graph = kiotaClient(origin, cred);
+    const user = userId === undefined ? graph.me : graph.users.byUserId(userId);
+    const config = { headers: headers ?? {} };
+    const event = () => user.events.byEventId(eventId!);
+    const run = (): Promise<unknown> => {
+      switch (action) {
+        case 'create':
+          return user.events.post(body as Event, config);
+        case 'get':
+          return event().get(config);
+        case 'patch':
+          return event().patch(body as Event, config);
+        case 'delete':
+          return event().delete(config);
+        case 'cancel':
+          return event().cancel.post(body ?? {}, config);
+        case 'list':
+          return user.events.get({ ...config, queryParameters: query ?? {} });
+        case 'calendarView':
+          return user.calendarView.get({ ...config, queryParameters: query ?? {} });
+        case 'calendar':
+          return user.calendar.get(config);
+        case 'mailboxSettings':
+          return user.mailboxSettings.get(config);
+        case 'nextPage':
+          return user.events.withUrl(url!).get(config);
+      }
+    };
+    const { value, wire } = await traced(run);
+    return { ...kiotaResult(value), wire };
   },
 
   async kiotaVirtualAppointmentJoinWebUrlTraced({ origin, cred, userId, meetingId, headers }) {

@@ -89,7 +89,7 @@ for (const kind of STORES) {
 
       assert.deepEqual(await db.selectFrom('tenants').selectAll().execute(), [tenant]);
       const rows = await db.selectFrom('meetings').selectAll().execute();
-      assert.deepEqual(rows, [{ ...meetingToRow(m), version: 1, deleted_at: null }]);
+      assert.deepEqual(rows, [{ ...meetingToRow(m), version: 1, deleted_at: null, ical_uid: null }]);
 
       assert.equal((await findTenant(db, TENANT_ID))?.display_name, tenant.display_name);
       assert.deepEqual(await findMeetingById(db, m.id), m);

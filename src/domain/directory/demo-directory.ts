@@ -82,6 +82,9 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
     secret: c.scheduler.secret,
   });
   await dir.grantApplicationPermission(c.scheduler.clientId, 'OnlineMeetings.ReadWrite.All');
+  // Issue #16: schedulers create Teams meetings through Outlook events too (graph-events-spec.md §5).
+  await dir.grantApplicationPermission(c.scheduler.clientId, 'Calendars.ReadWrite');
+  await dir.grantApplicationPermission(c.scheduler.clientId, 'MailboxSettings.Read');
   await dir.createAccessPolicy({
     tenant: c.tenantId,
     name: 'Scheduler',
@@ -98,6 +101,7 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
     allowPublicClient: true,
   });
   await dir.consentDelegated(c.client.clientId, ['OnlineMeetings.ReadWrite', 'OnlineMeetings.Read', 'User.Read']);
+  await dir.consentDelegated(c.client.clientId, ['Calendars.ReadWrite', 'MailboxSettings.Read']);
   // Interactive sign-in (issue 12). openid, profile, email and offline_access need no consent here:
   // OpenID Connect scopes are always granted (permissions.ts OIDC_SCOPES).
   await dir.addRedirectUri(c.client.clientId, c.client.redirectUri, 'public');
@@ -130,6 +134,8 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
     secret: f.scheduler.secret,
   });
   await dir.grantApplicationPermission(f.scheduler.clientId, 'OnlineMeetings.ReadWrite.All');
+  await dir.grantApplicationPermission(f.scheduler.clientId, 'Calendars.ReadWrite');
+  await dir.grantApplicationPermission(f.scheduler.clientId, 'MailboxSettings.Read');
   await dir.createAccessPolicy({ tenant: f.tenantId, name: 'Fabrikam-Global', appIds: [f.scheduler.clientId], description: 'tenant-wide' });
   await dir.grantAccessPolicy({ tenant: f.tenantId, policy: 'Fabrikam-Global', global: true });
   return true;

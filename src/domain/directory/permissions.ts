@@ -9,6 +9,11 @@ export const APPLICATION_PERMISSIONS = [
   'OnlineMeetingRecording.Read.All',
   'OnlineMeetingTranscript.Read.All',
   'User.Read.All',
+  // Outlook calendar (graph-events-spec.md §5): any mailbox of the tenant, no Teams access policy.
+  'Calendars.Read',
+  'Calendars.ReadWrite',
+  'MailboxSettings.Read',
+  'MailboxSettings.ReadWrite',
 ] as const;
 
 export const DELEGATED_SCOPES = [
@@ -18,6 +23,11 @@ export const DELEGATED_SCOPES = [
   'VirtualAppointment.Read',
   'VirtualAppointment.ReadWrite',
   'User.Read',
+  // Outlook calendar (graph-events-spec.md §5): the signed-in user's own calendar.
+  'Calendars.Read',
+  'Calendars.ReadWrite',
+  'MailboxSettings.Read',
+  'MailboxSettings.ReadWrite',
 ] as const;
 
 /** OpenID Connect scopes: always allowed, never part of `scp`. */

@@ -89,6 +89,30 @@ export interface MeetingServiceDeps {
   numbers?: MeetingNumberSource;
 }
 
+/** What an Outlook event passes on to its Teams meeting (graph-events-spec.md §3.5). */
+export interface CalendarMeetingInput {
+  subject: string | null;
+  /** UTC, Graph's 7-digit form. */
+  startDateTime: string;
+  endDateTime: string;
+  attendees: Array<{ address: string; name: string | null; userId: string | null }>;
+}
+
+function calendarMeetingInput(input: CalendarMeetingInput): MeetingInput {
+  return {
+    subject: input.subject,
+    startDateTime: input.startDateTime,
+    endDateTime: input.endDateTime,
+    participants: {
+      attendees: input.attendees.map((a) => ({
+        upn: a.address,
+        role: 'attendee' as const,
+        identity: { user: { id: a.userId, displayName: a.name } },
+      })),
+    },
+  };
+}
+
 /** Raised inside createMeeting when the createOrGet key already exists (§3.2). */
 class ExternalKeyTaken extends Error {}
 
@@ -218,6 +242,61 @@ export class MeetingService {
     const meeting = await this.ownedMeeting(owner, meetingId);
     const q = new URLSearchParams({ tid: meeting.tenantId, convId: meeting.threadId });
     return `${this.deps.origin()}/webrtc-svc/api/route?${q.toString()}`;
+  }
+
+  // --- calendar-backed meetings (graph-events-spec.md §3) --------------------------------------------
+  // The event service (domain/events) calls these after its own authorization: an event needs only
+  // Calendars.ReadWrite, never a Teams application access policy (fact sheet §5), so these take the
+  // already-resolved organizer instead of a principal.
+
+  /** The Teams meeting of an online event (§3.1): organized by the calendar's owner, linked to the event. */
+  async createCalendarBacked(
+    organizer: UserRow,
+    input: CalendarMeetingInput,
+    link: { iCalUId: string; eventId: string },
+  ): Promise<Meeting> {
+    const meeting = await this.buildMeeting(organizer, calendarMeetingInput(input), null);
+    meeting.calendarEvent = { iCalUId: link.iCalUId, eventId: link.eventId, cancelledDateTime: null };
+    return this.insertAllocating(meeting);
+  }
+
+  /** The event's time, subject or attendees changed (§3.5): the meeting follows; its join link stays. */
+  async updateCalendarBacked(organizer: UserRow, meetingId: string, input: CalendarMeetingInput): Promise<Meeting | undefined> {
+    return this.rewriteCalendarBacked(meetingId, (current) => this.applyPatch(organizer, current, calendarMeetingInput(input)));
+  }
+
+  /**
+   * The event was cancelled or deleted (§3.6). Graph does not document deleting the Teams meeting, and
+   * its join link keeps working: the meeting stays, findable by JoinWebUrl, marked as cancelled.
+   */
+  async cancelCalendarBacked(meetingId: string): Promise<void> {
+    const at = formatDateTime(now(this.clock));
+    await this.rewriteCalendarBacked(meetingId, async (current) => {
+      const next = structuredClone(current);
+      if (next.calendarEvent) next.calendarEvent.cancelledDateTime = at;
+      return next;
+    });
+  }
+
+  /** The meeting of an event, read without authorization (the event service authorized the event). */
+  async calendarBackedMeeting(meetingId: string): Promise<Meeting | undefined> {
+    return this.reads.byId(meetingId);
+  }
+
+  /** Removes a calendar-backed meeting whose event was never stored (a lost transactionId race). */
+  async discardCalendarBacked(meetingId: string): Promise<void> {
+    await meetings.deleteMeeting(this.db, meetingId, formatDateTime(now(this.clock)), this.deps.write);
+  }
+
+  private async rewriteCalendarBacked(meetingId: string, change: (m: Meeting) => Promise<Meeting>): Promise<Meeting | undefined> {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const current = await this.reads.byId(meetingId);
+      if (!current) return undefined; // deleted through the onlineMeetings API: the event keeps its link text
+      const next = await change(current);
+      if (await meetings.updateMeeting(this.db, next, this.deps.write)) return { ...next, version: current.version + 1 };
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+    }
+    throw conflict('The meeting was changed by another request at the same time; retry the update.');
   }
 
   /** Frees the numbers of meetings deleted more than EXPIRY_MS ago (see README: reuse of deleted meetings' numbers). */

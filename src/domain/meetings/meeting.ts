@@ -93,6 +93,19 @@ export interface Meeting {
   meetingOptionsWebUrl: string;
   /** Bumped by each update. */
   version: number;
+  /**
+   * Set when an Outlook event created the meeting (graph-events-spec.md §3): a calendar-backed meeting,
+   * the only kind transcripts and recordings serve (graph-meeting-artifacts-spec.md §2.6, §5.2).
+   * Absent or null for meetings made by POST /onlineMeetings.
+   */
+  calendarEvent?: CalendarEventLink | null;
+}
+
+export interface CalendarEventLink {
+  iCalUId: string;
+  eventId: string;
+  /** When the event was cancelled or deleted; the meeting itself stays (fact sheet §3.6). */
+  cancelledDateTime: string | null;
 }
 
 /** The onlineMeeting properties a create may set (fact sheet §1, Create column), as validated by the HTTP schema. */

@@ -90,7 +90,7 @@ class ParsedMeetingCache {
     sizeOf: (id, v) => ENTRY_OVERHEAD_BYTES + stringBytes(id) + v.chars * 3,
   });
 
-  parse(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
+  parse(row: Omit<MeetingRow, 'deleted_at' | 'ical_uid'>): Meeting {
     const hit = this.#cache.get(row.id);
     if (hit && hit.meeting.version === Number(row.version)) return hit.meeting;
     const meeting = rowToMeeting(row);
@@ -99,7 +99,7 @@ class ParsedMeetingCache {
   }
 }
 
-export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
+export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at' | 'ical_uid'>): Meeting {
   const doc = JSON.parse(row.resource) as MeetingDocument;
   return {
     ...doc,
@@ -120,7 +120,7 @@ export function rowToMeeting(row: Omit<MeetingRow, 'deleted_at'>): Meeting {
 /** Live meetings only: every read skips tombstones. Each lookup is a probe of a unique index. */
 export const live = (db: Db) => db.selectFrom('meetings').select(COLUMNS).where('deleted_at', 'is', null);
 
-type LookupRow = Omit<MeetingRow, 'deleted_at'>;
+type LookupRow = Omit<MeetingRow, 'deleted_at' | 'ical_uid'>;
 
 /**
  * A read compiled once: Kysely builds and compiles `query` (with `arity` placeholder values) when the
@@ -182,7 +182,7 @@ export class MeetingReads {
 }
 
 /** The columns meetingToRow fills, in the order of the compiled INSERT's parameters. */
-const INSERT_COLUMNS = [...COLUMNS.filter((c) => c !== 'version')] as const;
+const INSERT_COLUMNS = [...COLUMNS.filter((c) => c !== 'version'), 'ical_uid'] as const;
 const compiledInserts = new WeakMap<object, (row: NewMeetingRow) => CompiledQuery>();
 
 /** The INSERT of a meeting, compiled once per dialect (a transaction shares its database's adapter). */
@@ -200,7 +200,8 @@ function compiledInsert(db: Db): (row: NewMeetingRow) => CompiledQuery {
 }
 
 export async function insertMeeting(db: Db, meeting: Meeting, write: Writer = direct(db)): Promise<void> {
-  await write(compiledInsert(db)(meetingToRow(meeting)));
+  // ical_uid (migration 008) marks a calendar-backed meeting; meetingToRow keeps to the first schema's columns.
+  await write(compiledInsert(db)({ ...meetingToRow(meeting), ical_uid: meeting.calendarEvent?.iCalUId ?? null }));
 }
 
 // The reference lookups, built on each call: the request path uses MeetingReads, compiled from the same
