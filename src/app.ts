@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { defaultPublicUrl, type Config } from './config/config.js';
-import { seedDemoDirectory } from './domain/directory/demo-directory.js';
+import { publishedDemoCredentials, seedDemoDirectory } from './domain/directory/demo-directory.js';
 import { DirectoryLookups } from './domain/directory/directory-lookups.js';
 import { apiNotSupported } from './domain/errors.js';
 import { EventService } from './domain/events/event-service.js';
@@ -13,6 +13,7 @@ import { MeetingService } from './domain/meetings/meeting-service.js';
 import type { MeetingNumberSource } from './domain/meetings/meeting-ids.js';
 import { AccessTokens } from './identity/access-tokens.js';
 import { SigningKeyStore } from './identity/signing-keys.js';
+import { SignInProtection } from './identity/sign-in-protection.js';
 import { TokenService } from './identity/token-service.js';
 import { authenticate } from './http/authentication.js';
 import { answerClientError, clientRequestId, sendGraphError } from './http/errors.js';
@@ -23,6 +24,9 @@ import { createImpersonationProxy } from './http/impersonation-proxy.js';
 import { entraRoutes } from './http/routes/entra.js';
 import { eventRoutes } from './http/routes/events.js';
 import { graphRoutes } from './http/routes/online-meetings.js';
+import { requestOriginResolver } from './http/request-origin.js';
+import { serializeRequest } from './http/log-redaction.js';
+import { checkBodyText, decodeUtf8Body } from './http/body-text.js';
 import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
 import { batchRoutes } from './http/routes/batch.js';
@@ -45,6 +49,8 @@ import { emulatorRoutes } from './http/routes/emulator.js';
 import { EmulatorClock } from './util/clock.js';
 import { seededRandomness, type Randomness } from './util/randomness.js';
 import pinoPretty from 'pino-pretty';
+import { dataDirWarnings } from './storage/data-dir.js';
+import { cacheBudget } from './util/memory-budget.js';
 import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
 
 export interface AppDeps {
@@ -97,13 +103,13 @@ declare module 'fastify' {
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /**
  * Builds the whole service from a config: store (migrated, seeded), keys, services and HTTP routes.
  * Nothing here reads the environment or the process; server.ts and cli/main.ts do that.
  */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  // One byte budget for every cache in the process (issue #11 item 1).
+  cacheBudget.configure(config.cacheBudgetBytes);
   const tls = loadTls(config);
   const adminKey = loadAdminKey(config.adminKey, config.dataDir);
   // Read and validated before the store opens, so a bad fixture stops the start with its own message.
@@ -140,6 +146,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         // Tokens, secrets and passwords never reach the logs: credentials travel in these headers or in
         // request bodies, and bodies are not logged.
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
+        // Query strings can carry credentials and join links (log-redaction.ts, issue #11 item 6).
+        serializers: { req: serializeRequest },
         ...(config.logFormat === 'pretty'
           ? // Synchronous, in this thread: a worker-thread transport would lose the last lines of a crash.
             { stream: pinoPretty({ sync: true, destination: deps.logStream ?? 1, ...(deps.logStream ? { colorize: false } : {}) }) }
@@ -171,6 +179,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     app.server.headersTimeout = Math.min(config.headersTimeoutMs, 30_000);
     app.server.maxConnections = config.maxConnections;
 
+    // Issue #11 items 4 and 5: a readable DATA_DIR, or the demo directory's published credentials in a
+    // database started with seeding off, is said loudly at every start.
+    for (const warning of dataDirWarnings(config.dataDir)) app.log.warn(warning);
+    if (!config.seedDemoDirectory) {
+      const published = await publishedDemoCredentials(store.db);
+      if (published.length > 0) {
+        app.log.warn(
+          `SEED_DEMO_DIRECTORY is false, but this database still accepts the demo directory's PUBLISHED credentials (README "Demo directory"): ${published.join(', ')}. ` +
+            'Anyone can sign in with them. Remove them (graph-meetings tenant/app/user commands) or use a fresh database.',
+        );
+      }
+    }
+
     let boundOrigin: string | undefined;
     const origin = () => {
       if (config.publicUrl) return config.publicUrl;
@@ -180,22 +201,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       }
       return boundOrigin;
     };
-    const publicHost = () => new URL(origin()).host.toLowerCase();
-    // client-compat §1.5: the OIDC issuer must be on the very origin the client used. The Host header
-    // is honoured only for loopback names and PUBLIC_URL's host; anything else gets PUBLIC_URL.
-    const requestOrigin = (request: FastifyRequest) => {
-      const impersonated = impersonatedOrigin(impersonating, request);
-      if (impersonated) return impersonated;
-      const host = (request.headers.host ?? '').toLowerCase();
-      const hostname = host.replace(/:\d+$/, '');
-      if (host === publicHost() || (LOOPBACK_HOSTS.has(hostname) && /^[\w.[\]:-]+$/.test(host))) {
-        return `${tls ? 'https' : 'http'}://${host}`;
-      }
-      return origin();
-    };
+    // client-compat §1.5; issue #11 items 3 and 8 (request-origin.ts); impersonated hosts first (host-names.ts).
+    const ownRequestOrigin = requestOriginResolver({ tls: tls !== undefined, publicUrl: config.publicUrl, origin });
+    const requestOrigin = (request: FastifyRequest) => impersonatedOrigin(impersonating, request) ?? ownRequestOrigin(request);
 
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, clock);
-    const tokenService = new TokenService(store.db, tokens, keys, clock);
+    const signIn = new SignInProtection({ clock });
+    const tokenService = new TokenService(store.db, tokens, keys, clock, signIn);
     const directory = new DirectoryLookups(store.db);
     const state = new EmulatorState({ db: store.db, seed: async () => void (await seed()), clock });
     state.onChange(() => directory.clear());
@@ -253,9 +265,21 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     // and Graph accepts that); a create without a body still gets "must be a JSON object".
     const parseJson = app.getDefaultJsonParser('remove', 'remove');
     app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-      if (body === '') return done(null, undefined);
-      parseJson(request, String(body), done);
+    // Bodies are read as bytes so that invalid UTF-8 is refused, not stored as U+FFFD; text is checked
+    // before any store sees it (body-text.ts, issue #11 item 7).
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      let text: string;
+      try {
+        text = decodeUtf8Body(body as Buffer);
+      } catch (err) {
+        return done(err as Error, undefined);
+      }
+      if (text === '') return done(null, undefined);
+      parseJson(request, text, (err, parsed) => {
+        if (err) return done(err, undefined);
+        const problem = checkBodyText(parsed);
+        return problem ? done(problem, undefined) : done(null, parsed);
+      });
     });
     gracefulClose(app);
     app.setErrorHandler((err, request, reply) => sendGraphError(err, request, reply));
@@ -271,6 +295,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       deviceCodes,
       keys,
       requestOrigin,
+      signIn,
     });
     await app.register(webPages, { db: store.db });
     await app.register(emulatorRoutes, {

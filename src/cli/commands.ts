@@ -26,6 +26,8 @@ export interface CommandContext {
   db: Kysely<Database>;
   config: Config;
   out: CommandOutput;
+  /** Standard input, read whole (`user add --password-stdin`); undefined where there is none. */
+  readStdin?: () => Promise<string>;
 }
 
 const notFound = (what: string) => new GraphError(404, 'NotFound', `${what} was not found.`);

@@ -24,6 +24,11 @@ if (argv[0] === 'start') {
     cwd: process.cwd(),
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
   });
   // exitCode rather than exit(): let stdout drain when it is a pipe (TOKEN=$(…)).
   process.exitCode = code;

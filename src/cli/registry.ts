@@ -139,7 +139,12 @@ export const COMMANDS: CommandSpec[] = [
         required: true,
       },
       { name: 'name', type: 'string', value: '<display name>', description: 'Display name', required: true },
-      { name: 'password', type: 'string', value: '<password>', description: 'Password, at least 8 characters', required: true },
+      { name: 'password', type: 'string', value: '<password>', description: 'Password, at least 8 characters' },
+      {
+        name: 'password-stdin',
+        type: 'boolean',
+        description: 'Read the password from standard input (kept out of the process list and shell history)',
+      },
       { name: 'id', type: 'string', value: '<guid>', description: 'Object id (default: a new GUID)' },
       // Graph's default user properties (issue #14); unset ones are served as null.
       { name: 'given-name', type: 'string', value: '<name>', description: 'givenName' },
@@ -151,13 +156,15 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'preferred-language', type: 'string', value: '<tag>', description: 'preferredLanguage, e.g. en-US' },
       { name: 'business-phone', type: 'string', value: '<number>', description: 'businessPhones (Graph holds one)' },
     ],
+    exactlyOne: [['password', 'password-stdin']],
     run: async (ctx, a) => {
       const phone = a.opt('business-phone');
       return (await load()).userAdd(ctx, {
         tenant: a.get('tenant'),
         upn: a.get('upn'),
         name: a.get('name'),
-        password: a.get('password'),
+        // One line from stdin (`printf %s "$PW" | …` or a here-string); the final line break is not part of it.
+        password: a.flag('password-stdin') ? ((await ctx.readStdin?.()) ?? '').replace(/\r?\n$/, '') : a.get('password'),
         id: a.opt('id'),
         givenName: a.opt('given-name'),
         surname: a.opt('surname'),

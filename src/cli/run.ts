@@ -14,6 +14,8 @@ export interface CliIo {
   cwd: string;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Reads standard input whole (for --password-stdin). */
+  readStdin?: () => Promise<string>;
 }
 
 export const EXIT_OK = 0;
@@ -171,18 +173,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     // Loaded here, not at the top: --help and usage errors need neither the drivers nor the directory.
     const { migrateToLatest, openStore } = await import('../storage/database.js');
-    const { seedDemoDirectory } = await import('../domain/directory/demo-directory.js');
-    // The same store and the same start-up steps as the server, so the CLI and a running server agree.
+    // The same store and migrations as the server, so the CLI and a running server agree.
     const store = openStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'graph-meetings.sqlite') });
     let result: unknown;
     try {
       if (spec.bootstrap !== false) {
+        // The CLI never seeds the demo directory (issue #11 item 5): `tenant add` on a fresh DATA_DIR must not
+        // also create Contoso and Fabrikam with their published secrets. Only the server seeds, when asked to.
         await migrateToLatest(store.db);
-        if (config.seedDemoDirectory && (await seedDemoDirectory(store.db))) {
-          notes.push('Seeded the well-known demo directory into the empty database (SEED_DEMO_DIRECTORY=false turns this off).');
-        }
       }
-      result = await spec.run({ db: store.db, config, out: { note: (n) => notes.push(n) } }, parsed.args);
+      result = await spec.run({ db: store.db, config, out: { note: (n) => notes.push(n) }, readStdin: io.readStdin }, parsed.args);
     } finally {
       await store.close();
     }

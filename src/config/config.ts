@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_CACHE_BUDGET_BYTES } from '../util/memory-budget.js';
 
 /**
  * Every setting of graph-meetings, read once from the environment by the entry points (server, cli) and
@@ -48,6 +49,8 @@ export interface Config {
   logFormat: 'pretty' | 'json' | undefined;
   /** Answering as graph.microsoft.com and login.microsoftonline.com (src/http/host-names.ts); local development only. */
   impersonation: ImpersonationConfig;
+  /** CACHE_BUDGET_BYTES: bytes all in-memory caches of a process may hold together (util/memory-budget.ts). */
+  cacheBudgetBytes: number;
 }
 
 /**
@@ -288,6 +291,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     workers,
     headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnections: int('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    cacheBudgetBytes: int('CACHE_BUDGET_BYTES', DEFAULT_CACHE_BUDGET_BYTES, 0, 16 * 1024 ** 3),
     throttling,
     adminKey,
     seedFile: seedFileRaw === undefined ? undefined : path.resolve(cwd, seedFileRaw),

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import forge from 'node-forge';
+import { ensurePrivateDir, makePrivate } from '../storage/data-dir.js';
 
 /**
  * The local certificate authority of graph-meetings. The official Microsoft clients refuse plain HTTP
@@ -27,7 +28,7 @@ const RENEW_BEFORE_MS = 30 * 86_400_000;
 
 export function ensureLocalTls(dataDir: string, extraHosts: string[] = []): TlsMaterial {
   const dir = path.join(dataDir, 'tls');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dir);
   const files = {
     ca: path.join(dir, 'ca.pem'),
     caKey: path.join(dir, 'ca-key.pem'),
@@ -47,7 +48,7 @@ export function ensureLocalTls(dataDir: string, extraHosts: string[] = []): TlsM
  */
 export function ensureImpersonationTls(dataDir: string, hosts: readonly string[]): TlsMaterial {
   const dir = path.join(dataDir, 'tls');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dir);
   const files = {
     ca: path.join(dir, 'ca.pem'),
     caKey: path.join(dir, 'ca-key.pem'),
@@ -64,7 +65,7 @@ function ensureCa(caFile: string, caKeyFile: string): boolean {
   if (fs.existsSync(caFile) && fs.existsSync(caKeyFile)) return false;
   const ca = createCa();
   writePrivate(caKeyFile, ca.key);
-  fs.writeFileSync(caFile, ca.cert);
+  writePrivate(caFile, ca.cert);
   return true;
 }
 
@@ -73,13 +74,14 @@ function ensureServerCert(files: { ca: string; caKey: string; cert: string; key:
   if (createdCa || !serverCertUsable(files.cert, files.key, caPem, hosts)) {
     const server = createServerCert(caPem, fs.readFileSync(files.caKey, 'utf8'), hosts);
     writePrivate(files.key, server.key);
-    fs.writeFileSync(files.cert, server.cert);
+    writePrivate(files.cert, server.cert);
   }
 }
 
+/** Every file in DATA_DIR is 0600 (issue #11 item 4); clients read the CA certificate as the same user. */
 function writePrivate(file: string, pem: string) {
   fs.writeFileSync(file, pem, { mode: 0o600 });
-  fs.chmodSync(file, 0o600);
+  makePrivate(file);
 }
 
 /** A server certificate is reused while it chains to our CA, covers every host and has a month left. */

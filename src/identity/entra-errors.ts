@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
  */
 export class EntraError extends Error {
   constructor(
-    readonly status: 400 | 401 | 500,
+    readonly status: 400 | 401 | 429 | 500,
     readonly error: string,
     readonly aadsts: number,
     readonly description: string,
@@ -104,6 +104,16 @@ export const entra = {
       "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
     ),
   invalidRefreshToken: () => new EntraError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.'),
+  /** Smart lockout (sign-in-protection.ts): Entra's IdsLocked. */
+  accountLocked: () =>
+    new EntraError(
+      400,
+      'invalid_grant',
+      50053,
+      "The account is locked, you've tried to sign in too many times with an incorrect user ID or password.",
+    ),
+  /** Too many password checks at once (sign-in-protection.ts): Entra's TenantThrottlingError. */
+  throttled: () => new EntraError(429, 'temporarily_unavailable', 90055, 'There are too many incoming requests. Try again later.'),
   serverError: () => new EntraError(500, 'server_error', 50000, 'There was an error issuing a token.'),
   ambiguousClientAuth: () =>
     new EntraError(

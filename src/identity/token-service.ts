@@ -9,7 +9,7 @@ import { GRAPH_AUDIENCES, GRAPH_RESOURCE, type AccessTokens } from './access-tok
 import { authenticateClient, type ClientAuthMethod, type ClientCredentials } from './client-authentication.js';
 import { EntraError, entra } from './entra-errors.js';
 import { JWT_BEARER_GRANT, onBehalfOf } from './on-behalf-of.js';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
+import { SignInProtection } from './sign-in-protection.js';
 import type { SigningKeyStore } from './signing-keys.js';
 
 export type TokenRequest = Record<string, string | undefined>;
@@ -100,6 +100,8 @@ export class TokenService {
     private readonly keys: SigningKeyStore,
     /** The service's clock (src/util/clock.ts), for the id_token's iat/exp. */
     private readonly clock: () => number = Date.now,
+    /** Smart lockout and bounded hashing for every password check (issue #11 item 2). */
+    readonly signIn: SignInProtection = new SignInProtection(),
   ) {}
 
   /**
@@ -111,8 +113,9 @@ export class TokenService {
     params: TokenRequest,
     basic: { id: string; secret: string } | undefined,
     issuer: (tid: string) => string,
-    /** `origin`: the request's Origin header (browser requests only); `requestOrigin`: the origin it reached. */
-    context: { origin?: string; requestOrigin?: string } = {},
+    /** `origin`: the request's Origin header (browser requests only); `requestOrigin`: the origin it reached;
+     * `sourceAddress`: the client's address, which smart lockout keys familiar locations by. */
+    context: { origin?: string; requestOrigin?: string; sourceAddress?: string } = {},
   ): Promise<TokenResponse> {
     const alias = tenantAlias(tenantSegment);
     const tenant = alias ? undefined : await directory.findTenant(this.db, tenantSegment);
@@ -140,7 +143,7 @@ export class TokenService {
       case 'client_credentials':
         return this.clientCredentials(ctx, params.scope);
       case 'password':
-        return this.password(ctx, params);
+        return this.password(ctx, params, context.sourceAddress ?? 'unknown');
       case 'refresh_token':
         return this.refresh(ctx, params, context.origin);
       case JWT_BEARER_GRANT:
@@ -286,14 +289,23 @@ export class TokenService {
     return { resource: { kind: 'api', app: api }, scopes: consented, oidc };
   }
 
-  private async password(ctx: TokenRequestContext, params: TokenRequest): Promise<TokenResponse> {
+  private async password(ctx: TokenRequestContext, params: TokenRequest, sourceAddress: string): Promise<TokenResponse> {
     const app = await this.application(ctx);
     const clientAuth = await this.authenticate(ctx, app, true);
     if (!params.username) throw entra.missingParameter('username');
     if (params.password === undefined) throw entra.missingParameter('password');
-    const user = await directory.findUserByUpn(this.db, params.username);
-    // An unknown user costs the same time and gets the same answer as a wrong password: no account enumeration.
-    const ok = await verifyPassword(params.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
+    const found = await directory.findUserByUpn(this.db, params.username);
+    // A user of another tenant is no user here (at /common and /organizations the user decides the tenant).
+    const user = found && (!ctx.tenant || found.tenant_id === ctx.tenant.id) ? found : undefined;
+    // An unknown user costs the same time, is locked out the same way and gets the same answer as a wrong
+    // password: no account enumeration (issue #11 item 2, sign-in-protection.ts).
+    const ok = await this.signIn.checkPassword({
+      tenantId: user?.tenant_id ?? ctx.tenant?.id ?? ctx.segment.toLowerCase(),
+      username: params.username,
+      password: params.password,
+      sourceAddress,
+      passwordHash: user?.password_hash,
+    });
     if (!user || !ok) throw entra.invalidCredentials();
     const tenant = await this.userTenant(ctx, app, user.tenant_id);
     if (!tenant) throw entra.invalidCredentials();

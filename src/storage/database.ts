@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -17,6 +16,7 @@ import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { BUSY_TIMEOUT_MS, SqliteGroupCommit } from './sqlite-group-commit.js';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
+import { ensurePrivateDir, ensurePrivateFile, makePrivate } from './data-dir.js';
 import type { Database } from './tables.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -90,12 +90,17 @@ export function openStore(options: StoreOptions): Store {
       close: () => db.destroy(),
     };
   }
-  if (options.sqliteFile !== ':memory:') fs.mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
+  // The database holds the private signing keys: its folder 0700, the file (and so its -wal, -shm) 0600.
+  if (options.sqliteFile !== ':memory:') {
+    ensurePrivateDir(path.dirname(options.sqliteFile));
+    ensurePrivateFile(options.sqliteFile);
+  }
   const sqlite = new SqliteDatabase(options.sqliteFile);
   // WAL lets readers run beside the writer and survives a process crash with synchronous=NORMAL
   // (only an OS crash or power loss can drop the last commits); several processes may share the
   // file, so writers wait for the lock instead of failing at once.
   sqlite.pragma('journal_mode = WAL');
+  if (options.sqliteFile !== ':memory:') for (const suffix of ['-wal', '-shm']) makePrivate(options.sqliteFile + suffix);
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('foreign_keys = ON');

@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type * as cmd from '../../src/cli/commands.js';
 import { loadConfig } from '../../src/config/config.js';
-import { DEMO } from '../../src/domain/directory/demo-directory.js';
+import { DEMO, seedDemoDirectory } from '../../src/domain/directory/demo-directory.js';
+import { migrateToLatest, openStore } from '../../src/storage/database.js';
 import { migrations } from '../../src/storage/migrations/index.js';
 
 /**
@@ -68,23 +69,35 @@ type Result<K extends keyof typeof cmd> = Awaited<ReturnType<(typeof cmd)[K]>>;
 const jwtPayload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'graph-meetings-cli-'));
 
+/** The CLI never seeds (issue #11 item 5): suites that administer the demo directory seed it as the server would. */
+async function seedDemo(dataDir: string) {
+  const store = openStore({ databaseUrl: undefined, sqliteFile: path.join(dataDir, 'graph-meetings.sqlite') });
+  try {
+    await migrateToLatest(store.db);
+    await seedDemoDirectory(store.db);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('cli: directory administration on the demo directory', () => {
   let dir: string;
   const run = (...args: string[]) => cli(dir, args);
   let erinId: string;
   let app: Result<'appAdd'>;
 
-  before(() => {
+  before(async () => {
     dir = tempDir();
+    await seedDemo(dir);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('the first command seeds the demo directory; tenant list and user list show it', async () => {
+  test('tenant list and user list show the demo directory a server seeded', async () => {
     const tenants = await run('tenant', 'list');
     assert.equal(tenants.code, 0, tenants.stderr);
     assert.match(tenants.stdout, new RegExp(`${C.tenantId}\\s+Contoso\\s+contoso\\.test`));
     assert.match(tenants.stdout, /Fabrikam\s+fabrikam\.test/);
-    assert.match(tenants.stderr, /Seeded the well-known demo directory/);
+    assert.doesNotMatch(tenants.stderr, /Seeded/);
 
     const [text, asJson] = await Promise.all([
       run('user', 'list', '--tenant', 'contoso.test'),
@@ -510,10 +523,84 @@ describe('cli: migrate and seeding', () => {
     assert.deepEqual([empty.code, empty.stdout, empty.stderr], [0, 'No tenants.\n', '']);
   });
 
+  test('the CLI never seeds: tenant add on a fresh DATA_DIR creates that tenant alone (issue #11 item 5)', async () => {
+    const fresh = tempDir();
+    try {
+      const added = await cli(fresh, ['tenant', 'add', '--name', 'Northwind', '--domain', NORTHWIND.domain, '--id', NORTHWIND.id]);
+      assert.equal(added.code, 0, added.stderr);
+      assert.doesNotMatch(added.stderr, /Seeded/);
+      const list = json<Result<'tenantList'>>(await cli(fresh, ['tenant', 'list', '--json']));
+      assert.deepEqual(
+        list.map((t) => t.domains),
+        [[NORTHWIND.domain]],
+      );
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
   test('a configuration error exits 2 with the problem', async () => {
     const bad = await cli(dir, ['tenant', 'list'], { TOKEN_LIFETIME_SECONDS: 'soon' });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /TOKEN_LIFETIME_SECONDS must be a whole number/);
+  });
+});
+
+describe('cli: user add --password-stdin (issue #11 item 10)', () => {
+  test('reads the password from standard input, never from argv', async () => {
+    const dir = tempDir();
+    try {
+      await seedDemo(dir);
+      const password = 'Stdin-Passw0rd!';
+      const run = await new Promise<Run>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'src/cli/main.ts',
+            'user',
+            'add',
+            '--tenant',
+            'contoso.test',
+            '--upn',
+            'pat@contoso.test',
+            '--name',
+            'Pat',
+            '--password-stdin',
+            '--json',
+          ],
+          { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', DATABASE_URL: '' } },
+          (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+        );
+        child.stdin!.end(`${password}\n`);
+      });
+      const user = json<Result<'userAdd'>>(run);
+      const db = new Database(path.join(dir, 'graph-meetings.sqlite'), { readonly: true });
+      const row = db.prepare('select password_hash from users where id = ?').get(user.id) as { password_hash: string };
+      db.close();
+      const { verifyPassword } = await import('../../src/identity/secrets.js');
+      assert.equal(await verifyPassword(password, row.password_hash), true);
+      assert.equal(await verifyPassword(`${password}\n`, row.password_hash), false);
+      usage(
+        await cli(dir, [
+          'user',
+          'add',
+          '--tenant',
+          'contoso.test',
+          '--upn',
+          'q@contoso.test',
+          '--name',
+          'Q',
+          '--password',
+          'x',
+          '--password-stdin',
+        ]),
+        /give only one/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -80,4 +80,33 @@ describe('no secret, password, token or key ever reaches the logs', () => {
     assert.doesNotMatch(log, /PRIVATE KEY|"d":"/, 'no key material');
     assert.doesNotMatch(log, /scrypt\$/, 'no password hashes');
   });
+
+  test('credentials in query strings and join links never reach the log (issue #11 item 6)', async () => {
+    lines.length = 0;
+    const leak = ['Query-Secret-0123456789', 'Query-Passw0rd-xyz'];
+    await t.inject({
+      method: 'POST',
+      url: `/${C.tenantId}/oauth2/v2.0/token?client_secret=${leak[0]}&password=${leak[1]}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ grant_type: 'client_credentials', client_id: C.scheduler.clientId }).toString(),
+    });
+    await t.inject({ method: 'GET', url: `/${C.domain}/v2.0/.well-known/openid-configuration?client_secret=${leak[0]}` });
+    const token = await t.userToken();
+    const m = (await graph(t, 'POST', '/v1.0/me/onlineMeetings', token, { subject: 'join link' })).json();
+    const joinPath = new URL(m.joinWebUrl as string).pathname + new URL(m.joinWebUrl as string).search;
+    const page = await t.inject({ method: 'GET', url: joinPath });
+    assert.equal(page.statusCode, 200);
+    const filter = encodeURIComponent(`JoinWebUrl eq '${m.joinWebUrl as string}'`);
+    const found = await graph(t, 'GET', `/v1.0/me/onlineMeetings?$filter=${filter}`, token);
+    assert.equal(found.statusCode, 200);
+    const threadPart = (m.joinWebUrl as string).split('/l/meetup-join/')[1]!.split('/')[0]!;
+
+    const log = lines.join('');
+    assert.match(log, /oauth2\/v2\.0\/token"/, 'the token endpoint is logged by its path');
+    assert.match(log, /\/l\/meetup-join\/\[masked\]/, 'page visits are logged, masked');
+    assert.match(log, /\$filter=JoinWebUrl eq '\[masked\]'/, 'the filter is logged, masked');
+    for (const secret of [...leak, threadPart, decodeURIComponent(threadPart), m.joinWebUrl as string]) {
+      assert.ok(!log.includes(secret), `reached the log: ${secret.slice(0, 40)}`);
+    }
+  });
 });

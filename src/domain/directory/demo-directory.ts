@@ -1,5 +1,7 @@
 import { stableUuid } from '../../util/randomness.js';
 import type { Kysely } from 'kysely';
+import { secretMatches, verifyPassword } from '../../identity/secrets.js';
+import * as directory from '../../storage/repositories/directory-repository.js';
 import { isEmpty } from '../../storage/repositories/directory-repository.js';
 import type { Database } from '../../storage/tables.js';
 import { GraphError } from '../errors.js';
@@ -190,4 +192,24 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
   await dir.createAccessPolicy({ tenant: f.tenantId, name: 'Fabrikam-Global', appIds: [f.scheduler.clientId], description: 'tenant-wide' });
   await dir.grantAccessPolicy({ tenant: f.tenantId, policy: 'Fabrikam-Global', global: true });
   return true;
+}
+
+/**
+ * Which of the demo directory's published credentials this database still accepts (issue #11 item 5):
+ * the demo apps' secrets and the demo users' password, as printed in the README. A server started with
+ * SEED_DEMO_DIRECTORY=false on such a database says so at every start.
+ */
+export async function publishedDemoCredentials(db: Kysely<Database>): Promise<string[]> {
+  const found: string[] = [];
+  const c = DEMO.contoso;
+  const f = DEMO.fabrikam;
+  for (const app of [c.scheduler, c.client, f.scheduler]) {
+    const row = await directory.findApplicationByClientId(db, app.clientId);
+    if (row && secretMatches(app.secret, await directory.secretHashes(db, row.id))) found.push(`app ${app.clientId} (${app.displayName})`);
+  }
+  for (const user of [c.alice, c.bob, c.carol, f.dave]) {
+    const row = await directory.findUserById(db, user.id);
+    if (row?.password_hash && (await verifyPassword(DEMO.password, row.password_hash))) found.push(`user ${row.upn}`);
+  }
+  return found;
 }

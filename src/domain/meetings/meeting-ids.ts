@@ -22,7 +22,11 @@ export function encodeMeetingId(organizerId: string, threadId: string): string {
 export function decodeMeetingId(id: string): { organizerId: string; threadId: string } {
   if (id.startsWith('19:')) throw invalidMeetingId(id.length > 200 ? `${id.slice(0, 200)}...` : id);
   if (id.length > 400 || !/^[A-Za-z0-9+/]+={0,2}$/.test(id)) throw meetingIdCorrupted();
-  const m = DECODED.exec(Buffer.from(id, 'base64').toString('utf8'));
+  const bytes = Buffer.from(id, 'base64');
+  // Only the canonical spelling names the meeting: `…=` or extra padding decodes to the same bytes but is
+  // a different id to Graph (issue #11 item 10).
+  if (bytes.toString('base64') !== id) throw meetingIdCorrupted();
+  const m = DECODED.exec(bytes.toString('utf8'));
   if (!m) throw meetingIdCorrupted();
   return { organizerId: m[1]!, threadId: m[2]! };
 }

@@ -38,6 +38,7 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
   app.setErrorHandler((err, request, reply) => {
     const e = err instanceof EntraError ? err : toEntraError(err);
     if (e.status >= 500) request.log.error({ err }, 'token endpoint failed');
+    if (e.status === 429) reply.header('retry-after', '1');
     // A refused sign-in, with Entra's AADSTS code and reason (never the secret, password or token sent).
     else
       request.log.info(
@@ -158,6 +159,7 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
         basicAuth(request.headers.authorization),
         (tid) => `${opts.requestOrigin(request)}/${tid}/v2.0`,
         {
+          sourceAddress: request.ip,
           origin: typeof request.headers.origin === 'string' ? request.headers.origin : undefined,
           requestOrigin: opts.requestOrigin(request),
         },

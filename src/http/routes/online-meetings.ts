@@ -7,6 +7,7 @@ import type { MeetingService } from '../../domain/meetings/meeting-service.js';
 import { negotiateLanguage } from '../../domain/meetings/join-information.js';
 import type { Principal } from '../../identity/access-tokens.js';
 import { LruCache } from '../../util/lru-cache.js';
+import { ENTRY_OVERHEAD_BYTES, stringBytes } from '../../util/memory-budget.js';
 import { GRAPH_CONTENT_TYPE } from '../errors.js';
 import { FILTER_EXPECTED, parseMeetingFilter } from '../odata.js';
 import { collectionContext, onlineMeetingEntity, onlineMeetingJson, type ViewContext } from '../online-meeting-view.js';
@@ -44,7 +45,9 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
     request.principal = await opts.authenticate(request.headers.authorization);
   });
 
-  const joinInformation = new LruCache<string, { content: string; contentType: 'html' }>(4000);
+  const joinInformation = new LruCache<string, { content: string; contentType: 'html' }>(4000, Infinity, Date.now, {
+    sizeOf: (key, v) => ENTRY_OVERHEAD_BYTES + stringBytes(key) + stringBytes(v.content),
+  });
   const view = (request: FastifyRequest): ViewContext => ({
     serviceRoot: `${opts.origin(request)}/${version}`,
     language: negotiateLanguage(request.headers['accept-language']),
@@ -61,6 +64,8 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
   // route's own serializer is kept under every input of the view (meeting id and version, service root,
   // language §6.4, Prefer §2.8). The row is still read on every request, so a change made by another
   // process is seen at once; only the 7 KB of serialization (half of it the escaped invitation) is saved.
+  // Every body is charged to the process's cache budget (memory-budget.ts): a 1 MiB meeting read under
+  // every language × Prefer × version key can no longer fill the heap (issue #11 item 1).
   const bodies = new LruCache<string, string>(2000);
   const sendCached = (reply: FastifyReply, shape: string, ctx: ViewContext, found: Meeting[], build: () => unknown) => {
     const key = `${shape}|${ctx.serviceRoot}|${ctx.language}|${ctx.includeUnknownEnumMembers ? 1 : 0}|${found.map((m) => `${m.id}@${m.version}`).join()}`;

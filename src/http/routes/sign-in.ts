@@ -22,6 +22,7 @@ import {
   sameToken,
 } from '../../identity/sign-in/browser-sessions.js';
 import { checkSignInPassword } from '../../identity/sign-in/password-check.js';
+import type { SignInProtection } from '../../identity/sign-in-protection.js';
 import { matchRedirectUri } from '../../identity/sign-in/redirect-uris.js';
 import { signInErrors } from '../../identity/sign-in/sign-in-errors.js';
 import type { SigningKeyStore } from '../../identity/signing-keys.js';
@@ -48,6 +49,8 @@ export interface SignInRoutesOptions {
   deviceCodes: DeviceCodes;
   keys: SigningKeyStore;
   requestOrigin: (request: FastifyRequest) => string;
+  /** Smart lockout and bounded hashing, shared with the password grant (issue #11 item 2). */
+  signIn: SignInProtection;
   /**
    * Paths of the authorize endpoint, each with a `:tenant` segment. The v2.0 path is Entra's
    * `/{tenant}/oauth2/v2.0/authorize`; another (the v1 `/{tenant}/oauth2/authorize`) can be added here.
@@ -172,8 +175,19 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
         return sendClientResponse(reply, await opts.authorize.issueCode(req, session.user, session.idHash, issuer));
       if (action === 'signin') {
         const username = body!.username ?? '';
-        const user = await checkSignInPassword(opts.db, req.tenant.id, username, body!.password ?? '');
-        if (!user) return renderSignIn(request, reply, req, { error: WRONG_CREDENTIALS, username, status: 200 });
+        const check = await checkSignInPassword(opts.db, opts.signIn, {
+          tenantId: req.tenant.id,
+          username,
+          password: body!.password ?? '',
+          sourceAddress: request.ip,
+        });
+        if (!('user' in check))
+          return renderSignIn(request, reply, req, {
+            error: 'refused' in check ? check.refused : WRONG_CREDENTIALS,
+            username,
+            status: 200,
+          });
+        const user = check.user;
         const idHash = await signInAs(reply, req.tenant.id, user);
         return sendClientResponse(reply, await opts.authorize.issueCode(req, user, idHash, issuer));
       }
@@ -309,8 +323,14 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
     switch (body.gm_action) {
       case 'signin': {
         const username = body.username ?? '';
-        const user = await checkSignInPassword(opts.db, tenant.id, username, body.password ?? '');
-        if (!user) return page({ error: WRONG_CREDENTIALS, username });
+        const check = await checkSignInPassword(opts.db, opts.signIn, {
+          tenantId: tenant.id,
+          username,
+          password: body.password ?? '',
+          sourceAddress: request.ip,
+        });
+        if (!('user' in check)) return page({ error: 'refused' in check ? check.refused : WRONG_CREDENTIALS, username });
+        const user = check.user;
         await signInAs(reply, tenant.id, user);
         return approve(user);
       }

@@ -2,6 +2,7 @@ import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { Reader, Writer } from '../database.js';
 import type { Meeting } from '../../domain/meetings/meeting.js';
 import { LruCache } from '../../util/lru-cache.js';
+import { ENTRY_OVERHEAD_BYTES, stringBytes } from '../../util/memory-budget.js';
 import type { Database, MeetingRow, NewMeetingRow } from '../tables.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -83,13 +84,17 @@ export function meetingToRow(m: Meeting): NewMeetingRow {
  * Callers must not mutate what they get back (the service clones before changing a meeting).
  */
 class ParsedMeetingCache {
-  readonly #cache = new LruCache<string, Meeting>(2000);
+  // A parsed document takes about three times its JSON's characters on the heap (objects, property
+  // slots, two-byte strings); that is what it charges to the cache budget (memory-budget.ts).
+  readonly #cache = new LruCache<string, { meeting: Meeting; chars: number }>(2000, Infinity, Date.now, {
+    sizeOf: (id, v) => ENTRY_OVERHEAD_BYTES + stringBytes(id) + v.chars * 3,
+  });
 
   parse(row: Omit<MeetingRow, 'deleted_at' | 'ical_uid'>): Meeting {
     const hit = this.#cache.get(row.id);
-    if (hit && hit.version === Number(row.version)) return hit;
+    if (hit && hit.meeting.version === Number(row.version)) return hit.meeting;
     const meeting = rowToMeeting(row);
-    this.#cache.set(row.id, meeting);
+    this.#cache.set(row.id, { meeting, chars: row.resource.length });
     return meeting;
   }
 }
