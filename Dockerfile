@@ -65,5 +65,5 @@ USER node
 VOLUME ["/data"]
 EXPOSE 8443
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
-# TEMPORARY until #15 (the `start` command) lands.
-CMD ["node", "dist/server.js"]
+# The package's own start command (README "Using it from tests"): the same configuration as `npm start`.
+CMD ["graph-meetings", "start"]

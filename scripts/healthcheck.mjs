@@ -10,8 +10,7 @@ const port = Number(process.env.PORT || 8443);
 const client = tls ? https : http;
 const request = client.get({ host: '127.0.0.1', port, path: '/_emulator/health', timeout: 4000, rejectUnauthorized: false }, (response) => {
   response.resume();
-  // TEMPORARY until #15 (the control API) lands: a 404 means the server answers.
-  process.exit(response.statusCode === 200 || response.statusCode === 404 ? 0 : 1);
+  process.exit(response.statusCode === 200 ? 0 : 1);
 });
 request.on('timeout', () => request.destroy(new Error('timed out')));
 request.on('error', (err) => {
