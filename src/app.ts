@@ -52,6 +52,7 @@ import pinoPretty from 'pino-pretty';
 import { dataDirWarnings } from './storage/data-dir.js';
 import { cacheBudget } from './util/memory-budget.js';
 import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
+import { purgeExpiredRefreshTokens } from './storage/repositories/refresh-token-repository.js';
 
 export interface AppDeps {
   /** Use this store instead of opening one from the config (tests share one across apps). */
@@ -308,7 +309,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
     registerThrottling(app, { config: config.throttling, db: store.db, directory, clock });
     registerODataMetadata(app);
-    const users = new UserService(store.db, directory);
+    const users = new UserService(store.db, directory, clock);
     for (const prefix of ['/v1.0', '/beta']) {
       const graphAuthenticate = (authorization: string | undefined) => authenticate(directory, tokens, authorization);
       const graphOrigin = (request: FastifyRequest) => impersonatedOrigin(impersonating, request) ?? origin();
@@ -335,6 +336,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         // Expired codes, device codes and browser sessions (issue 12) are of no use to anyone.
         purgeExpiredCodes(store.db, new Date(clock()).toISOString()).catch((err: unknown) =>
           app.log.error({ err }, 'purging expired sign-in codes failed'),
+        ),
+        purgeExpiredRefreshTokens(store.db, new Date(clock()).toISOString()).catch((err: unknown) =>
+          app.log.error({ err }, 'purging expired refresh tokens failed'),
         ),
       ]);
     app.addHook('onReady', async () => {
