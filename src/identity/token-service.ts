@@ -344,6 +344,7 @@ export class TokenService {
         audience: app.client_id,
         issuer: `refresh:${tenantId}`,
         typ: 'rt+jwt',
+        currentDate: new Date(this.clock()),
       }));
     } catch {
       throw entra.invalidRefreshToken();
@@ -353,8 +354,10 @@ export class TokenService {
     // token is replaced by a new one but is not itself invalidated: it stays usable until it expires or the
     // user's sessions are revoked ("The Microsoft identity platform doesn't revoke old refresh tokens when
     // used to fetch new access tokens").
-    const row = typeof claims.jti === 'string' && claims.jti.length <= 64 ? await refreshTokens.findRefreshToken(this.db, claims.jti) : undefined;
-    if (!row || row.client_id !== app.client_id || row.tenant_id !== tenantId || row.user_id !== claims.oid) throw entra.invalidRefreshToken();
+    const row =
+      typeof claims.jti === 'string' && claims.jti.length <= 64 ? await refreshTokens.findRefreshToken(this.db, claims.jti) : undefined;
+    if (!row || row.client_id !== app.client_id || row.tenant_id !== tenantId || row.user_id !== claims.oid)
+      throw entra.invalidRefreshToken();
     if (row.revoked_at !== null) throw entra.grantRevoked(row.created_at, row.revoked_at);
     if (Date.parse(row.expires_at) <= this.clock()) throw entra.invalidRefreshToken();
     const tenant = await this.userTenant(ctx, app, tenantId);
