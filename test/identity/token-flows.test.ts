@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT, decodeJwt } from 'jose';
 import { AccessTokens } from '../../src/identity/access-tokens.js';
 import { SigningKeyStore } from '../../src/identity/signing-keys.js';
+import { EmulatorClock } from '../../src/util/clock.js';
 import { cli, makeCertificate, registerCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, graph, startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -861,6 +862,46 @@ for (const kind of STORES) {
       refusal(bad, 401, 'invalid_client', 700027);
     });
 
+    test('v1 refresh without resource= keeps the resource of the original token (Graph or an exposed API)', async () => {
+      const apiUri = `api://${C.api.clientId}`;
+      const first = await post(
+        C.tenantId,
+        { grant_type: 'password', client_id: C.client.clientId, username: C.alice.upn, password: DEMO.password, resource: apiUri },
+        'oauth2/token',
+      );
+      assert.equal(first.statusCode, 200, first.body);
+      assert.equal(decodeJwt(first.json().access_token).aud, apiUri);
+      const refreshed = await post(
+        C.tenantId,
+        { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: first.json().refresh_token },
+        'oauth2/token',
+      );
+      assert.equal(refreshed.statusCode, 200, refreshed.body);
+      assert.equal(refreshed.json().resource, apiUri);
+      assert.equal(decodeJwt(refreshed.json().access_token).aud, apiUri);
+      assert.equal(refreshed.json().scope, C.api.scope);
+      // And a Graph token's refresh stays Graph.
+      const graphFirst = await post(
+        C.tenantId,
+        {
+          grant_type: 'password',
+          client_id: C.client.clientId,
+          username: C.alice.upn,
+          password: DEMO.password,
+          resource: 'https://graph.microsoft.com',
+        },
+        'oauth2/token',
+      );
+      const graphRefreshed = await post(
+        C.tenantId,
+        { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: graphFirst.json().refresh_token },
+        'oauth2/token',
+      );
+      assert.equal(graphRefreshed.statusCode, 200, graphRefreshed.body);
+      assert.equal(graphRefreshed.json().resource, 'https://graph.microsoft.com');
+      assert.deepEqual(decodeJwt(graphRefreshed.json().access_token).aud, decodeJwt(graphFirst.json().access_token).aud);
+    });
+
     test('v1 refusals: missing resource 900144, unknown resource 500011, unsupported grant 70003, wrong secret 7000215', async () => {
       const base = { grant_type: 'client_credentials', client_id: C.scheduler.clientId, client_secret: C.scheduler.secret };
       refusal(await post(C.tenantId, base, 'oauth2/token'), 400, 'invalid_request', 900144);
@@ -888,6 +929,38 @@ for (const kind of STORES) {
         'invalid_request',
         90002,
       );
+    });
+  });
+}
+
+for (const kind of STORES) {
+  describe(`${kind}: the v1 endpoint in deterministic mode`, () => {
+    const START = Date.parse('2030-01-02T09:00:00Z');
+    let t: TestApp;
+    before(async () => {
+      t = await startTestApp(kind, { deps: { clock: new EmulatorClock({ start: START, frozen: true }) } });
+    });
+    after(() => t.close());
+
+    test('expires_on and not_before follow the service clock (CLOCK), not the host time', async () => {
+      const res = await t.inject({
+        method: 'POST',
+        url: `/${C.tenantId}/oauth2/token`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: C.scheduler.clientId,
+          client_secret: C.scheduler.secret,
+          resource: 'https://graph.microsoft.com',
+        }).toString(),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.equal(body.not_before, String(START / 1000));
+      assert.equal(body.expires_on, String(START / 1000 + Number(body.expires_in)));
+      const claims = decodeJwt(body.access_token);
+      assert.equal(String(claims.exp), body.expires_on);
+      assert.equal(String(claims.nbf), body.not_before);
     });
   });
 }
