@@ -325,6 +325,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         events: new EventService({ db: store.db, write: store.write, directory, meetings, clock }),
         authenticate: graphAuthenticate,
         origin: graphOrigin,
+        linkOrigins: (request) => impersonatedLinkOrigins(impersonating, request),
       });
       await app.register(userRoutes, { prefix, users, authenticate: graphAuthenticate, origin });
       await app.register(batchRoutes, { prefix, authenticate: graphAuthenticate, inject: (opts) => app.inject(opts) });

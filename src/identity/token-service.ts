@@ -18,7 +18,8 @@ export type TokenRequest = Record<string, string | undefined>;
 
 /** What a grant module gets (one module per grant, as node-oidc-provider does; see identity/grants/). */
 export interface GrantContext {
-  tenant: TenantRow;
+  /** The tenant the request named; undefined at /common and /organizations, where the code names it. */
+  tenant: TenantRow | undefined;
   clientId: string;
   /** The client secret from the body or HTTP Basic, if any. */
   secret: string | undefined;
@@ -157,9 +158,8 @@ export class TokenService {
       default: {
         const handler = this.grants.get(grant);
         if (!handler) throw entra.unsupportedGrant(grant);
-        // The grants of the sign-in (#12) redeem codes issued at a tenant; at /common they would take the
-        // tenant from the code (not done yet).
-        if (!tenant) throw entra.noTenantInformation();
+        // The grants of the sign-in (#12) redeem codes; at /common and /organizations the tenant is the one
+        // the code (or device code) was issued in, i.e. the signed-in user's (the grant module checks it).
         return handler({ tenant, clientId, secret: ctx.credentials.secret, params, issuer, origin: context.origin, request: ctx });
       }
     }
@@ -171,13 +171,15 @@ export class TokenService {
    * (AADSTS50194), and /consumers serves no app of this work-account directory (AADSTS9002331).
    */
   async application(ctx: TokenRequestContext): Promise<ApplicationRow> {
-    const app = await directory.findApplicationByClientId(this.db, ctx.clientId);
-    if (!ctx.alias) {
-      if (!app || app.tenant_id !== ctx.tenant!.id) throw entra.applicationNotFound(ctx.clientId, ctx.tenant!.id);
-      return app;
-    }
-    if (!app) throw entra.applicationNotFound(ctx.clientId, ctx.segment);
-    if (ctx.alias === 'consumers') throw entra.consumersRefused(app.client_id, app.display_name);
+    if (!ctx.alias) return this.tenantApplication(ctx.tenant!, ctx.clientId);
+    return this.aliasApplication(ctx.alias, ctx.segment, ctx.clientId);
+  }
+
+  /** The client app at /common, /organizations or /consumers (also for the authorize and devicecode endpoints). */
+  async aliasApplication(alias: TenantAlias, segment: string, clientId: string): Promise<ApplicationRow> {
+    const app = await directory.findApplicationByClientId(this.db, clientId);
+    if (!app) throw entra.applicationNotFound(clientId, segment);
+    if (alias === 'consumers') throw entra.consumersRefused(app.client_id, app.display_name);
     if (app.sign_in_audience !== 'AzureADMultipleOrgs') throw entra.notMultiTenant(app.client_id, app.display_name);
     return app;
   }
@@ -455,7 +457,13 @@ export class TokenService {
         created_at: new Date(this.clock()).toISOString(),
         expires_at: new Date(expiresMs).toISOString(),
       });
-      response.refresh_token = await new SignJWT({ oid: user.id, tid: tenant.id, ...(options.spa ? { spa: true } : {}) })
+      // `resource`: what the token was for, the default of a v1 refresh that names none (as Entra's v1 endpoint).
+      response.refresh_token = await new SignJWT({
+        oid: user.id,
+        tid: tenant.id,
+        resource: resourceUri,
+        ...(options.spa ? { spa: true } : {}),
+      })
         .setProtectedHeader({ typ: 'rt+jwt', alg: 'RS256', kid: key.kid })
         .setIssuer(`refresh:${tenant.id}`)
         .setAudience(app.client_id)

@@ -37,7 +37,8 @@ export interface SignInPageInput {
   /** Where the form posts (this origin). */
   action: string;
   appName: string;
-  tenantName: string;
+  /** Undefined at /common and /organizations: any organization's account may sign in. */
+  tenantName: string | undefined;
   /** The protocol parameters carried through, plus the CSRF token. */
   fields: Record<string, string>;
   username?: string;
@@ -63,7 +64,7 @@ export function signInPage(input: SignInPageInput): string {
     'Sign in',
     html`${SIGN_IN_STYLE}
       <h1>Sign in</h1>
-      <p>to continue to <strong>${input.appName}</strong> (${input.tenantName})</p>
+      <p>to continue to <strong>${input.appName}</strong>${input.tenantName !== undefined ? html` (${input.tenantName})` : html``}</p>
       ${error} ${account}
       <form method="post" action="${input.action}" autocomplete="on">
         ${hiddenFields(input.fields)}

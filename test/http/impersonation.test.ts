@@ -350,6 +350,67 @@ for (const kind of STORES) {
       assert.equal(filtered.body.value[0].id, created.body.id);
     });
 
+    test('meetings created through events via graph.microsoft.com get teams.microsoft.com links too (POST and a PATCH that goes online)', async () => {
+      const token = await viaProxy(agent, 'POST', `https://login.microsoftonline.com/${C.tenantId}/oauth2/v2.0/token`, {
+        form: {
+          grant_type: 'client_credentials',
+          client_id: C.scheduler.clientId,
+          client_secret: C.scheduler.secret,
+          scope: 'https://graph.microsoft.com/.default',
+        },
+      });
+      const accessToken = token.body.access_token as string;
+      const when = {
+        start: { dateTime: '2030-05-07T10:00:00', timeZone: 'UTC' },
+        end: { dateTime: '2030-05-07T11:00:00', timeZone: 'UTC' },
+      };
+      const joinUrl = /^https:\/\/teams\.microsoft\.com\/l\/meetup-join\/19%3ameeting_[^/]+%40thread\.v2\/0\?context=/;
+      const created = await viaProxy(agent, 'POST', `https://graph.microsoft.com/v1.0/users/${C.alice.id}/events`, {
+        token: accessToken,
+        json: { subject: `event meeting ${kind}`, ...when, isOnlineMeeting: true, onlineMeetingProvider: 'teamsForBusiness' },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.match(created.body.onlineMeeting.joinUrl, joinUrl);
+      assert.ok(
+        String(created.body.body.content).includes('https://teams.microsoft.com/l/meetup-join/'),
+        'the Teams block links there too',
+      );
+      // The meeting behind the event has the same links, and its join page is served through the proxy.
+      const meeting = await viaProxy(
+        agent,
+        'GET',
+        `https://graph.microsoft.com/v1.0/users/${C.alice.id}/onlineMeetings?$filter=${encodeURIComponent(`joinWebUrl eq '${created.body.onlineMeeting.joinUrl}'`)}`,
+        { token: accessToken },
+      );
+      assert.equal(meeting.status, 200, JSON.stringify(meeting.body));
+      assert.equal(meeting.body.value.length, 1);
+      assert.ok(String(meeting.body.value[0].meetingOptionsWebUrl).startsWith('https://teams.microsoft.com/meetingOptions/?'));
+      const page = await curl([...proxied(), created.body.onlineMeeting.joinUrl]);
+      assert.equal(page.status, 200, page.stderr);
+
+      const plain = await viaProxy(agent, 'POST', `https://graph.microsoft.com/v1.0/users/${C.alice.id}/events`, {
+        token: accessToken,
+        json: { subject: `goes online later ${kind}`, ...when },
+      });
+      assert.equal(plain.status, 201, JSON.stringify(plain.body));
+      const online = await viaProxy(agent, 'PATCH', `https://graph.microsoft.com/v1.0/users/${C.alice.id}/events/${plain.body.id}`, {
+        token: accessToken,
+        json: { isOnlineMeeting: true, onlineMeetingProvider: 'teamsForBusiness' },
+      });
+      assert.equal(online.status, 200, JSON.stringify(online.body));
+      assert.match(online.body.onlineMeeting.joinUrl, joinUrl);
+
+      // The service's own origin, side by side: its links stay on the service's own host.
+      const own = await t.inject({
+        method: 'POST',
+        url: `/v1.0/users/${C.alice.id}/events`,
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ subject: 'own origin', ...when, isOnlineMeeting: true }),
+      });
+      assert.equal(own.statusCode, 201, own.body);
+      assert.ok(!String(own.json().onlineMeeting.joinUrl).startsWith('https://teams.microsoft.com'), own.json().onlineMeeting.joinUrl);
+    });
+
     test('CONNECT to any other host, or any other port, gets 403; the proxy never proxies plain requests', async () => {
       for (const target of [
         'example.com:443',

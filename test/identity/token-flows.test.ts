@@ -10,10 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT, decodeJwt } from 'jose';
 import { AccessTokens } from '../../src/identity/access-tokens.js';
 import { SigningKeyStore } from '../../src/identity/signing-keys.js';
+import { EmulatorClock } from '../../src/util/clock.js';
 import { cli, makeCertificate, registerCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, graph, startTestApp, type TestApp } from '../helpers/test-app.js';
-import { pkce, redirectParams, signInThroughPage } from './sign-in-helpers.js';
+import { cookieHeader, cookies, form, formFields, pkce, redirectParams, signInThroughPage } from './sign-in-helpers.js';
 
 const C = DEMO.contoso;
 const F = DEMO.fabrikam;
@@ -545,6 +546,144 @@ for (const kind of STORES) {
       assert.equal((await ropc('common')).statusCode, 200);
     });
 
+    /** Signs a user in on the authorize page at `tenant` for Meeting Client (multi-tenant); the final response and PKCE verifier. */
+    const codeAt = async (tenant: string, upn: string = C.alice.upn, clientId: string = C.client.clientId) => {
+      const p = pkce();
+      const url = `/${tenant}/oauth2/v2.0/authorize?${new URLSearchParams({
+        client_id: clientId,
+        response_type: 'code',
+        redirect_uri: C.client.redirectUri,
+        scope: 'https://graph.microsoft.com/User.Read openid profile offline_access',
+        state: 'st',
+        code_challenge: p.challenge,
+        code_challenge_method: 'S256',
+        client_info: '1',
+      })}`;
+      const page = await t.inject({ method: 'GET', url });
+      const { res } = await signInThroughPage(t, url, { username: upn, password: DEMO.password });
+      return { page, res, verifier: p.verifier };
+    };
+    const redeem = (tenant: string, code: string, verifier: string) =>
+      post(tenant, {
+        grant_type: 'authorization_code',
+        client_id: C.client.clientId,
+        client_secret: C.client.secret,
+        code,
+        redirect_uri: C.client.redirectUri,
+        code_verifier: verifier,
+        scope: 'https://graph.microsoft.com/User.Read openid offline_access',
+      });
+
+    test('/common and /organizations: authorize lets any work account sign in; the code carries the user tenant and is redeemed there', async () => {
+      for (const alias of ['common', 'organizations']) {
+        const { page, res, verifier } = await codeAt(alias);
+        assert.equal(page.statusCode, 200, page.body);
+        assert.ok(page.body.includes('Meeting Client'));
+        assert.ok(!page.body.includes('(Contoso)'), 'the page of /common names no tenant');
+        assert.equal(res.statusCode, 302, res.body);
+        const params = redirectParams(res);
+        assert.equal(params.state, 'st');
+        assert.equal(JSON.parse(Buffer.from(params.client_info!, 'base64url').toString()).utid, C.tenantId);
+        const tok = await redeem(alias, params.code!, verifier);
+        assert.equal(tok.statusCode, 200, tok.body);
+        const claims = decodeJwt(tok.json().access_token);
+        assert.equal(claims.tid, C.tenantId);
+        assert.equal(claims.oid, C.alice.id);
+        assert.equal(decodeJwt(tok.json().id_token).iss, `${new URL(endpoint).origin}/${C.tenantId}/v2.0`);
+        // The refresh token works at the alias too.
+        const refreshed = await post(alias, {
+          grant_type: 'refresh_token',
+          client_id: C.client.clientId,
+          client_secret: C.client.secret,
+          refresh_token: tok.json().refresh_token,
+        });
+        assert.equal(refreshed.statusCode, 200, refreshed.body);
+      }
+      // A code from /common is also redeemed at the user's own tenant, never at another's.
+      const a = await codeAt('common');
+      assert.equal((await redeem(C.tenantId, redirectParams(a.res).code!, a.verifier)).statusCode, 200);
+      const b = await codeAt('common');
+      refusal(await redeem(F.tenantId, redirectParams(b.res).code!, b.verifier), 400, 'unauthorized_client', 700016);
+      const c = await codeAt('organizations');
+      refusal(await redeem('consumers', redirectParams(c.res).code!, c.verifier), 400, 'invalid_request', 9002331);
+    });
+
+    test('/common authorize refusals: a single-tenant app AADSTS50194 (page); a user of a tenant without the app AADSTS700016 (at the app)', async () => {
+      const single = await t.inject({
+        method: 'GET',
+        url: `/common/oauth2/v2.0/authorize?${new URLSearchParams({ client_id: C.portal.clientId, response_type: 'code', redirect_uri: C.portal.redirectUri, scope: 'openid' })}`,
+      });
+      assert.equal(single.statusCode, 400);
+      assert.match(single.body, /AADSTS50194/);
+      assert.equal(single.headers.location, undefined);
+      const consumers = await t.inject({
+        method: 'GET',
+        url: `/consumers/oauth2/v2.0/authorize?${new URLSearchParams({ client_id: C.client.clientId, response_type: 'code', redirect_uri: C.client.redirectUri, scope: 'openid' })}`,
+      });
+      assert.match(consumers.body, /AADSTS9002331/);
+      const dave = await codeAt('organizations', F.dave.upn);
+      assert.equal(dave.res.statusCode, 302, dave.res.body);
+      const params = redirectParams(dave.res);
+      assert.equal(params.error, 'unauthorized_client');
+      assert.match(params.error_description!, /^AADSTS700016: /);
+      assert.equal(params.code, undefined);
+      assert.equal(params.state, 'st');
+      // A wrong password at /common: the same answer as at a tenant.
+      const wrong = await signInThroughPage(
+        t,
+        `/common/oauth2/v2.0/authorize?${new URLSearchParams({ client_id: C.client.clientId, response_type: 'code', redirect_uri: C.client.redirectUri, scope: 'openid' })}`,
+        { username: C.alice.upn, password: 'nope' },
+      );
+      assert.equal(wrong.res.statusCode, 200);
+      assert.match(wrong.res.body, /Your account or password is incorrect/);
+    });
+
+    test('device code at /organizations: the user signs in on the device page and the device gets a token of the user tenant', async () => {
+      for (const alias of ['organizations', 'common']) {
+        const start = await t.inject({
+          method: 'POST',
+          url: `/${alias}/oauth2/v2.0/devicecode`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams({
+            client_id: C.client.clientId,
+            scope: 'https://graph.microsoft.com/User.Read openid offline_access',
+          }).toString(),
+        });
+        assert.equal(start.statusCode, 200, start.body);
+        const dc = start.json();
+        const poll = () => post(alias, { grant_type: 'device_code', client_id: C.client.clientId, device_code: dc.device_code });
+        assert.equal((await poll()).json().error, 'authorization_pending');
+        const entry = await t.inject({ method: 'GET', url: `/devicelogin?otc=${dc.user_code}` });
+        const jar = cookies(entry);
+        const signIn = await t.inject({
+          method: 'POST',
+          url: '/devicelogin',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(jar) },
+          payload: form({ gm_csrf: formFields(entry.body).gm_csrf!, gm_action: 'code', otc: dc.user_code }),
+        });
+        assert.match(signIn.body, /Meeting Client/);
+        const done = await t.inject({
+          method: 'POST',
+          url: '/devicelogin',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(jar) },
+          payload: form({ ...formFields(signIn.body), gm_action: 'signin', username: C.bob.upn, password: DEMO.password }),
+        });
+        assert.match(done.body, /You have signed in to Meeting Client/);
+        const tok = await poll();
+        assert.equal(tok.statusCode, 200, tok.body);
+        assert.equal(decodeJwt(tok.json().access_token).tid, C.tenantId);
+        assert.equal(decodeJwt(tok.json().access_token).oid, C.bob.id);
+      }
+      // A single-tenant app at /organizations: AADSTS50194, as for the other grants.
+      const single = await t.inject({
+        method: 'POST',
+        url: '/organizations/oauth2/v2.0/devicecode',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ client_id: C.portal.clientId, scope: 'openid' }).toString(),
+      });
+      refusal(single, 400, 'invalid_request', 50194);
+    });
+
     // --- v1 endpoint ----------------------------------------------------------------------------------------
 
     test('v1 client credentials with resource=, secret and certificate: v1 shape with strings', async () => {
@@ -723,6 +862,46 @@ for (const kind of STORES) {
       refusal(bad, 401, 'invalid_client', 700027);
     });
 
+    test('v1 refresh without resource= keeps the resource of the original token (Graph or an exposed API)', async () => {
+      const apiUri = `api://${C.api.clientId}`;
+      const first = await post(
+        C.tenantId,
+        { grant_type: 'password', client_id: C.client.clientId, username: C.alice.upn, password: DEMO.password, resource: apiUri },
+        'oauth2/token',
+      );
+      assert.equal(first.statusCode, 200, first.body);
+      assert.equal(decodeJwt(first.json().access_token).aud, apiUri);
+      const refreshed = await post(
+        C.tenantId,
+        { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: first.json().refresh_token },
+        'oauth2/token',
+      );
+      assert.equal(refreshed.statusCode, 200, refreshed.body);
+      assert.equal(refreshed.json().resource, apiUri);
+      assert.equal(decodeJwt(refreshed.json().access_token).aud, apiUri);
+      assert.equal(refreshed.json().scope, C.api.scope);
+      // And a Graph token's refresh stays Graph.
+      const graphFirst = await post(
+        C.tenantId,
+        {
+          grant_type: 'password',
+          client_id: C.client.clientId,
+          username: C.alice.upn,
+          password: DEMO.password,
+          resource: 'https://graph.microsoft.com',
+        },
+        'oauth2/token',
+      );
+      const graphRefreshed = await post(
+        C.tenantId,
+        { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: graphFirst.json().refresh_token },
+        'oauth2/token',
+      );
+      assert.equal(graphRefreshed.statusCode, 200, graphRefreshed.body);
+      assert.equal(graphRefreshed.json().resource, 'https://graph.microsoft.com');
+      assert.deepEqual(decodeJwt(graphRefreshed.json().access_token).aud, decodeJwt(graphFirst.json().access_token).aud);
+    });
+
     test('v1 refusals: missing resource 900144, unknown resource 500011, unsupported grant 70003, wrong secret 7000215', async () => {
       const base = { grant_type: 'client_credentials', client_id: C.scheduler.clientId, client_secret: C.scheduler.secret };
       refusal(await post(C.tenantId, base, 'oauth2/token'), 400, 'invalid_request', 900144);
@@ -750,6 +929,38 @@ for (const kind of STORES) {
         'invalid_request',
         90002,
       );
+    });
+  });
+}
+
+for (const kind of STORES) {
+  describe(`${kind}: the v1 endpoint in deterministic mode`, () => {
+    const START = Date.parse('2030-01-02T09:00:00Z');
+    let t: TestApp;
+    before(async () => {
+      t = await startTestApp(kind, { deps: { clock: new EmulatorClock({ start: START, frozen: true }) } });
+    });
+    after(() => t.close());
+
+    test('expires_on and not_before follow the service clock (CLOCK), not the host time', async () => {
+      const res = await t.inject({
+        method: 'POST',
+        url: `/${C.tenantId}/oauth2/token`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: C.scheduler.clientId,
+          client_secret: C.scheduler.secret,
+          resource: 'https://graph.microsoft.com',
+        }).toString(),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.equal(body.not_before, String(START / 1000));
+      assert.equal(body.expires_on, String(START / 1000 + Number(body.expires_in)));
+      const claims = decodeJwt(body.access_token);
+      assert.equal(String(claims.exp), body.expires_on);
+      assert.equal(String(claims.nbf), body.not_before);
     });
   });
 }

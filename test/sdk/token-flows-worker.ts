@@ -6,7 +6,7 @@
  * Each op is the code the README shows for that flow.
  */
 import { ClientCertificateCredential, OnBehalfOfCredential, UsernamePasswordCredential } from '@azure/identity';
-import { ConfidentialClientApplication } from '@azure/msal-node';
+import { ConfidentialClientApplication, CryptoProvider, PublicClientApplication } from '@azure/msal-node';
 
 interface Request {
   id: number;
@@ -17,6 +17,9 @@ interface Request {
 const GRAPH_DEFAULT = 'https://graph.microsoft.com/.default';
 
 type Args = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The device flow under way (msalDeviceCodeAt), awaited by msalDeviceCodeResult. */
+let deviceFlow: Promise<unknown> | undefined;
 
 const handlers: Record<string, (a: Args) => Promise<unknown>> = {
   /** README "Certificate credentials": @azure/identity. `pem` holds the private key and the certificate. */
@@ -90,6 +93,56 @@ const handlers: Record<string, (a: Args) => Promise<unknown>> = {
     });
     const result = await cca.acquireTokenByRefreshToken({ refreshToken, scopes });
     return { accessToken: result!.accessToken, tenantId: result!.tenantId, scopes: result!.scopes };
+  },
+
+  /** README "/common and /organizations": msal-node's code flow, step 1, the URL the app sends the browser to. */
+  async msalCodeUrlAt({ origin, authority, clientId, clientSecret, redirectUri, scopes }: Args) {
+    const cca = new ConfidentialClientApplication({
+      auth: { clientId, clientSecret, authority: `${origin}/${authority}`, knownAuthorities: [new URL(origin).host] },
+    });
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    const url = await cca.getAuthCodeUrl({
+      scopes,
+      redirectUri,
+      codeChallenge: challenge,
+      codeChallengeMethod: 'S256',
+      state: 'from-msal',
+    });
+    return { url, verifier };
+  },
+
+  /** README "/common and /organizations": msal-node's code flow, step 2, the code brought back to the redirect URI. */
+  async msalCodeRedeemAt({ origin, authority, clientId, clientSecret, redirectUri, scopes, code, verifier }: Args) {
+    const cca = new ConfidentialClientApplication({
+      auth: { clientId, clientSecret, authority: `${origin}/${authority}`, knownAuthorities: [new URL(origin).host] },
+    });
+    const result = await cca.acquireTokenByCode({ code, redirectUri, scopes, codeVerifier: verifier });
+    return {
+      accessToken: result!.accessToken,
+      tenantId: result!.tenantId,
+      username: result!.account?.username,
+      homeAccountId: result!.account?.homeAccountId,
+    };
+  },
+
+  /**
+   * README "/common and /organizations": msal-node's device flow. Resolves with the user code once
+   * Entra handed it out; msalDeviceCodeResult then waits for the token (the flow polls meanwhile).
+   */
+  async msalDeviceCodeAt({ origin, authority, clientId, scopes }: Args) {
+    const pca = new PublicClientApplication({
+      auth: { clientId, authority: `${origin}/${authority}`, knownAuthorities: [new URL(origin).host] },
+    });
+    return new Promise((resolve, reject) => {
+      deviceFlow = pca
+        .acquireTokenByDeviceCode({ scopes, deviceCodeCallback: (r) => resolve({ userCode: r.userCode, message: r.message }) })
+        .then((result) => ({ accessToken: result!.accessToken, tenantId: result!.tenantId, username: result!.account?.username }));
+      deviceFlow.catch(reject);
+    });
+  },
+
+  async msalDeviceCodeResult() {
+    return deviceFlow;
   },
 
   async fetchJson({ url, token }: Args) {

@@ -13,6 +13,7 @@ import { cli, makeCertificate, registerCertificate, type TestCertificate } from 
 import { startSdkWorker, SdkCallError } from '../helpers/sdk-worker-client.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { cookieHeader, cookies, form, formFields, redirectParams, signInThroughPage } from '../identity/sign-in-helpers.js';
 
 const C = DEMO.contoso;
 const WORKER = fileURLToPath(new URL('./token-flows-worker.ts', import.meta.url));
@@ -213,6 +214,70 @@ for (const kind of STORES) {
         w.call('msalRefreshAt', args),
         (err: unknown) => err instanceof SdkCallError && err.sdkError.code === 'invalid_grant' && /AADSTS50173/.test(err.sdkError.message),
       );
+    });
+
+    test('msal-node ConfidentialClientApplication at /common and /organizations: the code flow, signed in on the page', async () => {
+      const scopes = ['https://graph.microsoft.com/User.Read'];
+      for (const authority of ['common', 'organizations']) {
+        const args = {
+          origin,
+          authority,
+          clientId: C.client.clientId,
+          clientSecret: C.client.secret,
+          redirectUri: C.client.redirectUri,
+          scopes,
+        };
+        const { url, verifier } = await w.call('msalCodeUrlAt', args);
+        const authorize = new URL(url);
+        assert.equal(authorize.pathname, `/${authority}/oauth2/v2.0/authorize`);
+        // The browser's part: the sign-in page, where any work account may sign in.
+        const { res } = await signInThroughPage(t, `${authorize.pathname}${authorize.search}`, {
+          username: C.bob.upn,
+          password: DEMO.password,
+        });
+        assert.equal(res.statusCode, 302, res.body);
+        const back = redirectParams(res);
+        assert.equal(back.state, 'from-msal');
+        const result = await w.call('msalCodeRedeemAt', { ...args, code: back.code, verifier });
+        assert.equal(result.tenantId, C.tenantId);
+        assert.equal(result.username, C.bob.upn);
+        assert.equal(result.homeAccountId, `${C.bob.id}.${C.tenantId}`);
+        const claims = decodeJwt(result.accessToken);
+        assert.equal(claims.tid, C.tenantId);
+        assert.equal(claims.oid, C.bob.id);
+        const me = await graphGet('/me', result.accessToken);
+        assert.equal(me.status, 200, JSON.stringify(me.body));
+        assert.equal(me.body.userPrincipalName, C.bob.upn);
+      }
+    });
+
+    test('msal-node PublicClientApplication at /organizations: the device flow, the code entered on the device page', async () => {
+      const { userCode } = await w.call('msalDeviceCodeAt', {
+        origin,
+        authority: 'organizations',
+        clientId: C.client.clientId,
+        scopes: ['https://graph.microsoft.com/User.Read'],
+      });
+      const entry = await t.inject({ method: 'GET', url: `/devicelogin?otc=${userCode}` });
+      const jar = cookies(entry);
+      const headers = { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieHeader(jar) };
+      const page = await t.inject({
+        method: 'POST',
+        url: '/devicelogin',
+        headers,
+        payload: form({ gm_csrf: formFields(entry.body).gm_csrf!, gm_action: 'code', otc: userCode }),
+      });
+      const done = await t.inject({
+        method: 'POST',
+        url: '/devicelogin',
+        headers,
+        payload: form({ ...formFields(page.body), gm_action: 'signin', username: C.alice.upn, password: DEMO.password }),
+      });
+      assert.match(done.body, /You have signed in to Meeting Client/);
+      const result = await w.call('msalDeviceCodeResult', {});
+      assert.equal(result.tenantId, C.tenantId);
+      assert.equal(result.username, C.alice.upn);
+      assert.equal(decodeJwt(result.accessToken).oid, C.alice.id);
     });
 
     test('a User.Read-only token reads meetings, because the tenant consented to more (Entra puts every consented scope in scp)', async () => {

@@ -107,8 +107,17 @@ export class EventService {
     return this.authorize(principal, path, 'mailboxSettings');
   }
 
-  /** POST …/events (§4.1). transactionId makes it idempotent: a repeat gets the first event. */
-  async create(principal: Principal, path: MailboxPath, body: unknown): Promise<{ owner: UserRow; event: CalendarEvent }> {
+  /**
+   * POST …/events (§4.1). transactionId makes it idempotent: a repeat gets the first event. `linkOrigin`
+   * is where the links of its Teams meeting point (teams.microsoft.com when the request came through the
+   * impersonated graph.microsoft.com, see MeetingService.create); undefined for the service's own origin.
+   */
+  async create(
+    principal: Principal,
+    path: MailboxPath,
+    body: unknown,
+    linkOrigin?: string,
+  ): Promise<{ owner: UserRow; event: CalendarEvent }> {
     const owner = await this.authorize(principal, path, 'write');
     const input = parseEventInput(body);
     if (input.transactionId !== undefined) {
@@ -155,10 +164,12 @@ export class EventService {
     };
     let meeting: Meeting | undefined;
     if (input.isOnlineMeeting === true) {
-      meeting = await this.deps.meetings.createCalendarBacked(owner, await this.meetingInput(owner, event), {
-        iCalUId: event.iCalUId,
-        eventId: event.id,
-      });
+      meeting = await this.deps.meetings.createCalendarBacked(
+        owner,
+        await this.meetingInput(owner, event),
+        { iCalUId: event.iCalUId, eventId: event.id },
+        linkOrigin,
+      );
       event = goOnline(event, meeting);
     }
     try {
@@ -183,8 +194,14 @@ export class EventService {
     return { owner, event: await this.owned(owner, eventId) };
   }
 
-  /** PATCH …/events/{id} (§4.5, §3.5): the Teams meeting follows time, subject and attendee changes. */
-  async update(principal: Principal, path: MailboxPath, eventId: string, body: unknown): Promise<{ owner: UserRow; event: CalendarEvent }> {
+  /** PATCH …/events/{id} (§4.5, §3.5): the Teams meeting follows time, subject and attendee changes. `linkOrigin` as for create. */
+  async update(
+    principal: Principal,
+    path: MailboxPath,
+    eventId: string,
+    body: unknown,
+    linkOrigin?: string,
+  ): Promise<{ owner: UserRow; event: CalendarEvent }> {
     const owner = await this.authorize(principal, path, 'write');
     // The id is checked before the body, as Exchange resolves the item first (§6).
     if (decodeOutlookId(eventId).kind !== 'item') throw eventIdMalformed();
@@ -235,10 +252,15 @@ export class EventService {
         }
       } else if (input.isOnlineMeeting === true) {
         // §3.1: a PATCH can turn an existing event into a Teams meeting.
-        created = await this.deps.meetings.createCalendarBacked(owner, await this.meetingInput(owner, next), {
-          iCalUId: current.iCalUId,
-          eventId: current.id,
-        });
+        created = await this.deps.meetings.createCalendarBacked(
+          owner,
+          await this.meetingInput(owner, next),
+          {
+            iCalUId: current.iCalUId,
+            eventId: current.id,
+          },
+          linkOrigin,
+        );
         next = goOnline(next, created);
       }
       if (await repo.updateEvent(this.deps.db, next, current.version, this.write)) {

@@ -300,13 +300,17 @@ export class MeetingService {
   // Calendars.ReadWrite, never a Teams application access policy (fact sheet §5), so these take the
   // already-resolved organizer instead of a principal.
 
-  /** The Teams meeting of an online event (§3.1): organized by the calendar's owner, linked to the event. */
+  /**
+   * The Teams meeting of an online event (§3.1): organized by the calendar's owner, linked to the event.
+   * `linkOrigin` as for create: where its links point when the event was created through graph.microsoft.com.
+   */
   async createCalendarBacked(
     organizer: UserRow,
     input: CalendarMeetingInput,
     link: { iCalUId: string; eventId: string },
+    linkOrigin?: string,
   ): Promise<Meeting> {
-    const meeting = await this.buildMeeting(organizer, calendarMeetingInput(input), null);
+    const meeting = await this.buildMeeting(organizer, calendarMeetingInput(input), null, linkOrigin);
     meeting.calendarEvent = { iCalUId: link.iCalUId, eventId: link.eventId, cancelledDateTime: null };
     return this.insertAllocating(meeting);
   }

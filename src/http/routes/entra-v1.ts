@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
 import { GRAPH_AUDIENCES, GRAPH_RESOURCE } from '../../identity/access-tokens.js';
 import { EntraError, entra } from '../../identity/entra-errors.js';
 import { tenantAlias, type TokenResponse } from '../../identity/token-service.js';
@@ -77,8 +78,9 @@ export async function entraV1Routes(app: FastifyInstance, opts: EntraRoutesOptio
       const grant = params.grant_type;
       if (grant && !V1_GRANTS.includes(grant)) throw entra.unsupportedGrant(grant);
       const delegated = grant !== undefined && DELEGATED_GRANTS.includes(grant);
-      // v1 refresh may omit the resource (it stays the one the token was for: Graph here).
-      const resourceParam = params.resource ?? (grant === 'refresh_token' ? GRAPH_RESOURCE : undefined);
+      // v1 refresh may omit the resource: it stays the one the original token was for (the refresh token
+      // records it; the grant verifies the token, this unverified read only picks the default).
+      const resourceParam = params.resource ?? (grant === 'refresh_token' ? refreshResource(params.refresh_token) : undefined);
       if (grant && resourceParam === undefined) throw entra.missingParameter('resource');
       let resource = GRAPH_RESOURCE;
       let base = GRAPH_RESOURCE;
@@ -108,8 +110,19 @@ export async function entraV1Routes(app: FastifyInstance, opts: EntraRoutesOptio
   );
 }
 
+/** The resource a refresh token was issued for (Graph for tokens that predate the claim, or unreadable ones). */
+function refreshResource(refreshToken: string | undefined): string {
+  try {
+    const resource = refreshToken ? decodeJwt(refreshToken).resource : undefined;
+    return typeof resource === 'string' ? resource : GRAPH_RESOURCE;
+  } catch {
+    return GRAPH_RESOURCE; // the grant answers AADSTS9002313 for it
+  }
+}
+
 function toV1(v2: TokenResponse, resource: string, openid: boolean): V1TokenResponse {
-  const now = Math.floor(Date.now() / 1000);
+  // The access token's own nbf and exp, which the service clock set (deterministic mode, CLOCK): never the host's time.
+  const { nbf, exp } = decodeJwt(v2.access_token);
   const out: V1TokenResponse = {
     token_type: 'Bearer',
     ...(v2.scope !== undefined
@@ -122,8 +135,8 @@ function toV1(v2: TokenResponse, resource: string, openid: boolean): V1TokenResp
       : {}),
     expires_in: String(v2.expires_in),
     ext_expires_in: String(v2.ext_expires_in),
-    expires_on: String(now + v2.expires_in),
-    not_before: String(now),
+    expires_on: String(exp),
+    not_before: String(nbf),
     resource,
     access_token: v2.access_token,
   };

@@ -1,3 +1,4 @@
+import { GraphError } from '../../domain/errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stsIssuer } from '../../identity/access-tokens.js';
 import { EntraError, entra } from '../../identity/entra-errors.js';
@@ -199,7 +200,8 @@ function toEntraError(err: unknown): EntraError {
       'The request body must be form-encoded (Content-Type: application/x-www-form-urlencoded).',
     );
   }
-  if (typeof e.statusCode === 'number' && e.statusCode < 500)
+  // Fastify's refusals carry statusCode; the shared body parser's (invalid UTF-8, lone surrogates) are GraphErrors.
+  if ((typeof e.statusCode === 'number' && e.statusCode < 500) || (err instanceof GraphError && err.status < 500))
     return new EntraError(400, 'invalid_request', 90014, 'The request is malformed.');
   return entra.serverError();
 }

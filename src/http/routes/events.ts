@@ -21,6 +21,8 @@ export interface EventRoutesOptions {
   authenticate: (authorization: string | undefined) => Promise<Principal>;
   /** The origin @odata.context and nextLink are built on: the one the request was sent to (graph.microsoft.com when impersonating). */
   origin: (request: FastifyRequest) => string;
+  /** Where the links of meetings created through events point (impersonation, issue #19), as for onlineMeetings. */
+  linkOrigins?: (request: FastifyRequest) => { links: string; visit: string } | undefined;
 }
 
 type Params = { userId?: string; calendarId?: string; eventId?: string };
@@ -86,7 +88,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
   const create: RouteHandlerMethod = async (request, reply) => {
     queryOptions(request, []);
     checkPrefer(request);
-    const { owner, event } = await events.create(request.principal, mailbox(request), request.body);
+    const { owner, event } = await events.create(request.principal, mailbox(request), request.body, opts.linkOrigins?.(request)?.links);
     const ctx = view(request, reply, owner);
     return send(reply, 201, { '@odata.context': eventEntityContext(ctx), ...eventJson(event, ctx) });
   };
@@ -104,7 +106,13 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
   const update: RouteHandlerMethod = async (request, reply) => {
     queryOptions(request, []);
     checkPrefer(request);
-    const { owner, event } = await events.update(request.principal, mailbox(request), eventId(request), request.body);
+    const { owner, event } = await events.update(
+      request.principal,
+      mailbox(request),
+      eventId(request),
+      request.body,
+      opts.linkOrigins?.(request)?.links,
+    );
     const ctx = view(request, reply, owner);
     return send(reply, 200, { '@odata.context': eventEntityContext(ctx), ...eventJson(event, ctx) });
   };

@@ -129,7 +129,8 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
           signInPage({
             action: request.url.split('?')[0]!,
             appName: req.app.display_name,
-            tenantName: req.tenant.display_name,
+            // At /common and /organizations the page names no tenant: any work account may sign in.
+            tenantName: req.tenant?.display_name,
             fields: { ...req.params, gm_csrf: csrf },
             username: extra.username ?? req.loginHint,
             error: extra.error,
@@ -158,7 +159,7 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
       throw err;
     }
     const issuer = issuerFor(request);
-    const session = await opts.sessions.current(request.headers.cookie, req.tenant.id);
+    const session = await opts.sessions.current(request.headers.cookie, req.tenant?.id);
     const fail = (e: EntraError) =>
       sendClientResponse(
         reply,
@@ -167,16 +168,28 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
         ),
       );
 
+    /** The code for the user, in the user's tenant at /common and /organizations (or Entra's refusal, at the app). */
+    const issueCode = async (user: UserRow, sessionIdHash: string | null) => {
+      try {
+        return sendClientResponse(
+          reply,
+          await opts.authorize.issueCode(req, await opts.authorize.userTenant(req, user), user, sessionIdHash, issuer),
+        );
+      } catch (err) {
+        if (err instanceof AuthorizeRedirectError) return sendClientResponse(reply, err.response(correlation(request)));
+        throw err;
+      }
+    };
+
     // A submission of the sign-in page (it posts back here with the protocol parameters).
     const action = body?.gm_action;
     if (action !== undefined) {
       if (!csrfValid(request, body!)) return renderSignIn(request, reply, req, { error: CSRF_FAILED, status: 400 });
-      if (action === 'continue' && session)
-        return sendClientResponse(reply, await opts.authorize.issueCode(req, session.user, session.idHash, issuer));
+      if (action === 'continue' && session) return issueCode(session.user, session.idHash);
       if (action === 'signin') {
         const username = body!.username ?? '';
         const check = await checkSignInPassword(opts.db, opts.signIn, {
-          tenantId: req.tenant.id,
+          tenantId: req.tenant?.id,
           username,
           password: body!.password ?? '',
           sourceAddress: request.ip,
@@ -188,8 +201,8 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
             status: 200,
           });
         const user = check.user;
-        const idHash = await signInAs(reply, req.tenant.id, user);
-        return sendClientResponse(reply, await opts.authorize.issueCode(req, user, idHash, issuer));
+        const idHash = await signInAs(reply, user.tenant_id, user);
+        return issueCode(user, idHash);
       }
       return renderSignIn(request, reply, req);
     }
@@ -199,15 +212,14 @@ export async function signInRoutes(app: FastifyInstance, opts: SignInRoutesOptio
       case 'none':
         if (!session) return fail(signInErrors.loginRequired());
         if (hintMismatch) return fail(signInErrors.interactionRequired());
-        return sendClientResponse(reply, await opts.authorize.issueCode(req, session.user, session.idHash, issuer));
+        return issueCode(session.user, session.idHash);
       case 'login':
         return renderSignIn(request, reply, req);
       case 'select_account':
       case 'consent':
         return renderSignIn(request, reply, req, { account: hintMismatch ? undefined : session?.user });
       default:
-        if (session && !hintMismatch)
-          return sendClientResponse(reply, await opts.authorize.issueCode(req, session.user, session.idHash, issuer));
+        if (session && !hintMismatch) return issueCode(session.user, session.idHash);
         return renderSignIn(request, reply, req);
     }
   };

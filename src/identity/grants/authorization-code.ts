@@ -25,14 +25,17 @@ const equal = (a: string, b: string) => {
  */
 export function authorizationCodeGrant(db: Kysely<Database>, tokens: TokenService, clock: () => number) {
   return async (ctx: GrantContext): Promise<TokenResponse> => {
-    const { tenant, params } = ctx;
-    const app = await tokens.tenantApplication(tenant, ctx.clientId);
+    const { params } = ctx;
+    // At /common and /organizations (multi-tenant apps only) the tenant is the code's: the signed-in user's.
+    const app = ctx.tenant ? await tokens.tenantApplication(ctx.tenant, ctx.clientId) : await tokens.application(ctx.request);
     if (!params.code) throw entra.missingParameter('code');
     if (params.redirect_uri === undefined) throw entra.missingParameter('redirect_uri');
     const codeHash = hashSecret(params.code);
     const row = params.code.length <= 200 ? await repo.findAuthorizationCode(db, codeHash) : undefined;
-    if (!row || row.tenant_id !== tenant.id) throw signInErrors.invalidCode();
+    if (!row || (ctx.tenant && row.tenant_id !== ctx.tenant.id)) throw signInErrors.invalidCode();
     if (row.client_id !== app.client_id) throw signInErrors.codeOtherClient();
+    const tenant = ctx.tenant ?? (await tokens.userTenant(ctx.request, app, row.tenant_id));
+    if (!tenant) throw signInErrors.invalidCode();
 
     // Who may redeem: a browser for spa codes (no secret: PKCE is the proof), anyone else with the client's credentials.
     if (row.platform === 'spa') {

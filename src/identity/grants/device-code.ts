@@ -2,12 +2,12 @@ import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { findTenant, findUserById } from '../../storage/repositories/directory-repository.js';
 import * as repo from '../../storage/repositories/sign-in-repository.js';
-import type { Database, DeviceCodeRow } from '../../storage/tables.js';
+import type { ApplicationRow, Database, DeviceCodeRow } from '../../storage/tables.js';
 import { EntraError, entra } from '../entra-errors.js';
 import { hashSecret } from '../secrets.js';
 import { newToken } from '../sign-in/browser-sessions.js';
 import { signInErrors } from '../sign-in/sign-in-errors.js';
-import type { GrantContext, TokenResponse, TokenService } from '../token-service.js';
+import { tenantAlias, type GrantContext, type TokenResponse, type TokenService } from '../token-service.js';
 
 /** Both spellings clients send: MSAL's `device_code` and the URN of RFC 8628 and Microsoft's docs. */
 export const DEVICE_CODE_GRANTS = ['device_code', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
@@ -42,9 +42,17 @@ export class DeviceCodes {
 
   async start(tenantSegment: string, params: Record<string, string | undefined>, verificationUri: string): Promise<DeviceCodeAnswer> {
     if (!params.client_id) throw entra.missingParameter('client_id');
-    const tenant = await findTenant(this.db, tenantSegment);
-    if (!tenant) throw entra.tenantNotFound(tenantSegment);
-    const app = await this.tokens.tenantApplication(tenant, params.client_id);
+    const alias = tenantAlias(tenantSegment);
+    let app: ApplicationRow;
+    if (alias) {
+      // /organizations and /common: a multi-tenant app; the code is for its tenant, the only one where it has
+      // a service principal here, so the user who enters it signs in there (the tenant comes from the user).
+      app = await this.tokens.aliasApplication(alias, tenantSegment, params.client_id);
+    } else {
+      const tenant = await findTenant(this.db, tenantSegment);
+      if (!tenant) throw entra.tenantNotFound(tenantSegment);
+      app = await this.tokens.tenantApplication(tenant, params.client_id);
+    }
     if (!app.allow_public_client) {
       // Entra's answer when "Allow public client flows" is off for a device-code request.
       throw new EntraError(
@@ -61,7 +69,7 @@ export class DeviceCodes {
     await repo.insertDeviceCode(this.db, {
       device_code_hash: hashSecret(device_code),
       user_code,
-      tenant_id: tenant.id,
+      tenant_id: app.tenant_id,
       client_id: app.client_id,
       scope: params.scope!,
       status: 'pending',
@@ -97,12 +105,15 @@ export class DeviceCodes {
   /** `grant_type=device_code`: the device's poll. */
   grant() {
     return async (ctx: GrantContext): Promise<TokenResponse> => {
-      const app = await this.tokens.tenantApplication(ctx.tenant, ctx.clientId);
+      // At /common and /organizations (multi-tenant apps only) the tenant is the device code's.
+      const app = ctx.tenant ? await this.tokens.tenantApplication(ctx.tenant, ctx.clientId) : await this.tokens.application(ctx.request);
       const deviceCode = ctx.params.device_code ?? ctx.params.code;
       if (!deviceCode) throw entra.missingParameter('device_code');
       const hash = hashSecret(deviceCode);
       const row = deviceCode.length <= 200 ? await repo.findDeviceCode(this.db, hash) : undefined;
-      if (!row || row.tenant_id !== ctx.tenant.id || row.client_id !== app.client_id) throw signInErrors.badDeviceCode();
+      if (!row || (ctx.tenant && row.tenant_id !== ctx.tenant.id) || row.client_id !== app.client_id) throw signInErrors.badDeviceCode();
+      const tenant = ctx.tenant ?? (await this.tokens.userTenant(ctx.request, app, row.tenant_id));
+      if (!tenant) throw signInErrors.badDeviceCode();
       const now = this.clock();
       if (Date.parse(row.expires_at) <= now) throw signInErrors.deviceCodeExpired();
       const clientAuth = await this.tokens.authenticateClient(app, ctx, true);
@@ -123,9 +134,9 @@ export class DeviceCodes {
       }
       if (!(await repo.redeemDeviceCode(this.db, hash))) throw signInErrors.badDeviceCode();
       const user = row.user_id ? await findUserById(this.db, row.user_id) : undefined;
-      if (!user || user.tenant_id !== ctx.tenant.id) throw signInErrors.badDeviceCode();
+      if (!user || user.tenant_id !== tenant.id) throw signInErrors.badDeviceCode();
       const scopes = await this.tokens.delegatedScopes(app, row.scope);
-      return this.tokens.userTokens(ctx.tenant, app, user, scopes, clientAuth, ctx.params.claims, ctx.issuer);
+      return this.tokens.userTokens(tenant, app, user, scopes, clientAuth, ctx.params.claims, ctx.issuer);
     };
   }
 }

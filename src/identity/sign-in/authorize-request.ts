@@ -5,7 +5,7 @@ import * as repo from '../../storage/repositories/sign-in-repository.js';
 import type { ApplicationRow, Database, RedirectPlatform, TenantRow, UserRow } from '../../storage/tables.js';
 import { EntraError, entra } from '../entra-errors.js';
 import { hashSecret } from '../secrets.js';
-import type { TokenService } from '../token-service.js';
+import { tenantAlias, type TokenService } from '../token-service.js';
 import { matchRedirectUri } from './redirect-uris.js';
 import { newToken } from './browser-sessions.js';
 import { signInErrors } from './sign-in-errors.js';
@@ -21,7 +21,11 @@ const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
 
 /** A validated authorize request: every value below has been checked against the app's registration. */
 export interface AuthorizeRequest {
-  tenant: TenantRow;
+  /**
+   * The tenant the request named; undefined at /common and /organizations, where any work account may
+   * sign in and the tenant is the user's (see userTenant).
+   */
+  tenant: TenantRow | undefined;
   app: ApplicationRow;
   redirectUri: string;
   platform: RedirectPlatform;
@@ -84,12 +88,24 @@ export class AuthorizeService {
   ) {}
 
   async validate(tenantSegment: string, raw: AuthorizeParams): Promise<AuthorizeRequest> {
-    const tenant = await directory.findTenant(this.db, tenantSegment);
-    if (!tenant) throw new AuthorizePageError(entra.tenantNotFound(tenantSegment));
+    const alias = tenantAlias(tenantSegment);
+    const tenant = alias ? undefined : await directory.findTenant(this.db, tenantSegment);
+    if (!alias && !tenant) throw new AuthorizePageError(entra.tenantNotFound(tenantSegment));
     const clientId = raw.client_id;
     if (!clientId) throw new AuthorizePageError(entra.missingParameter('client_id'));
-    const app = await directory.findApplicationByClientId(this.db, clientId);
-    if (!app || app.tenant_id !== tenant.id) throw new AuthorizePageError(entra.applicationNotFound(clientId, tenant.id));
+    let app: ApplicationRow | undefined;
+    if (alias) {
+      // /common and /organizations serve multi-tenant apps only (AADSTS50194); /consumers no work-account app.
+      try {
+        app = await this.tokens.aliasApplication(alias, tenantSegment, clientId);
+      } catch (err) {
+        if (err instanceof EntraError) throw new AuthorizePageError(err);
+        throw err;
+      }
+    } else {
+      app = await directory.findApplicationByClientId(this.db, clientId);
+      if (!app || app.tenant_id !== tenant!.id) throw new AuthorizePageError(entra.applicationNotFound(clientId, tenant!.id));
+    }
     const registered = await repo.redirectUris(this.db, app.id);
     let redirectUri = raw.redirect_uri;
     // Without redirect_uri Entra uses the app's registered one, when that choice is unambiguous.
@@ -155,9 +171,27 @@ export class AuthorizeService {
     };
   }
 
-  /** Issues a single-use code for the signed-in user and builds the response to the app. */
+  /**
+   * The tenant of the code for a signed-in user: the one the request named or, at /common and
+   * /organizations, the user's. An app has a service principal in its own tenant only here, so a user of
+   * another tenant gets Entra's AADSTS700016 back at the redirect URI.
+   */
+  async userTenant(req: AuthorizeRequest, user: UserRow): Promise<TenantRow> {
+    if (req.tenant) return req.tenant;
+    const tenant = await directory.findTenant(this.db, user.tenant_id);
+    if (!tenant || req.app.tenant_id !== tenant.id) {
+      throw new AuthorizeRedirectError(
+        { redirectUri: req.redirectUri, state: req.state, mode: req.responseMode },
+        entra.applicationNotFound(req.app.client_id, user.tenant_id),
+      );
+    }
+    return tenant;
+  }
+
+  /** Issues a single-use code for the signed-in user (of `tenant`, see userTenant) and builds the response to the app. */
   async issueCode(
     req: AuthorizeRequest,
+    tenant: TenantRow,
     user: UserRow,
     sessionIdHash: string | null,
     issuer: (tid: string) => string,
@@ -166,7 +200,7 @@ export class AuthorizeService {
     const now = this.clock();
     await repo.insertAuthorizationCode(this.db, {
       code_hash: hashSecret(code),
-      tenant_id: req.tenant.id,
+      tenant_id: tenant.id,
       client_id: req.app.client_id,
       user_id: user.id,
       redirect_uri: req.redirectUri,
@@ -182,12 +216,12 @@ export class AuthorizeService {
     });
     const params: Record<string, string> = { code };
     if (req.params.client_info === '1') {
-      params.client_info = Buffer.from(JSON.stringify({ uid: user.id, utid: req.tenant.id })).toString('base64url');
+      params.client_info = Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })).toString('base64url');
     }
     if (req.state !== undefined) params.state = req.state;
     if (req.responseType === 'code id_token') {
       const scopes = await this.tokens.delegatedScopes(req.app, req.scope);
-      const tokens = await this.tokens.userTokens(req.tenant, req.app, user, scopes, '0', undefined, issuer, { nonce: req.nonce });
+      const tokens = await this.tokens.userTokens(tenant, req.app, user, scopes, '0', undefined, issuer, { nonce: req.nonce });
       params.id_token = tokens.id_token!;
     }
     params.session_state = createHash('sha256')

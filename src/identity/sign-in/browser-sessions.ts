@@ -57,13 +57,22 @@ export class BrowserSessions {
     return { id, idHash };
   }
 
-  /** The signed-in user of this cookie for the tenant, if the session is live. */
-  async current(cookieHeader: string | undefined, tenantId: string): Promise<{ user: UserRow; idHash: string } | undefined> {
+  /**
+   * The signed-in user of this cookie for the tenant, if the session is live. Without a tenant (the
+   * authorize endpoint at /common and /organizations) the session of whichever tenant the user signed in to.
+   */
+  async current(cookieHeader: string | undefined, tenantId: string | undefined): Promise<{ user: UserRow; idHash: string } | undefined> {
     const id = readCookie(cookieHeader, SESSION_COOKIE);
     if (!id || id.length > 100) return undefined;
     const idHash = hashSecret(id);
     const row = await repo.findBrowserSession(this.db, idHash);
-    if (!row || row.ended_at !== null || Date.parse(row.expires_at) <= this.clock() || row.tenant_id !== tenantId) return undefined;
+    if (
+      !row ||
+      row.ended_at !== null ||
+      Date.parse(row.expires_at) <= this.clock() ||
+      (tenantId !== undefined && row.tenant_id !== tenantId)
+    )
+      return undefined;
     const user = await findUserById(this.db, row.user_id);
     return user ? { user, idHash } : undefined;
   }

@@ -17,14 +17,16 @@ export type SignInCheck = { user: UserRow } | { wrong: true } | { refused: strin
 export async function checkSignInPassword(
   db: Kysely<Database>,
   signIn: SignInProtection,
-  attempt: { tenantId: string; username: string; password: string; sourceAddress: string },
+  /** tenantId undefined: the sign-in page of /common or /organizations, where a user of any tenant may sign in. */
+  attempt: { tenantId: string | undefined; username: string; password: string; sourceAddress: string },
 ): Promise<SignInCheck> {
   const username = attempt.username.trim();
   const found = username.length <= 256 && !unstorable(username) ? await findUserByUpn(db, username) : undefined;
-  const user = found?.tenant_id === attempt.tenantId ? found : undefined;
+  const user = found && (attempt.tenantId === undefined || found.tenant_id === attempt.tenantId) ? found : undefined;
   try {
     const ok = await signIn.checkPassword({
-      tenantId: attempt.tenantId,
+      // Lockout counts per tenant; at /common an unknown name counts under 'common' (same cost, same answer).
+      tenantId: attempt.tenantId ?? user?.tenant_id ?? 'common',
       username: username.slice(0, 256),
       password: attempt.password.slice(0, 1024),
       sourceAddress: attempt.sourceAddress,

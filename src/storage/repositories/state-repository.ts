@@ -59,7 +59,15 @@ export async function deleteAll(db: AnyDb, table: string): Promise<void> {
 }
 
 export async function allRows(db: AnyDb, table: string): Promise<Record<string, unknown>[]> {
-  return (await sql<Record<string, unknown>>`select * from ${quoted(table)}`.execute(db)).rows;
+  const rows = (await sql<Record<string, unknown>>`select * from ${quoted(table)}`.execute(db)).rows;
+  // Without ORDER BY, PostgreSQL returns rows in physical order, which an UPDATE or an import changes:
+  // sort them (by their columns, in column order) so that the same state is always the same document.
+  const keyed = rows.map((row) => ({
+    row,
+    key: JSON.stringify(Object.values(row), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+  }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.row);
 }
 
 /** Inserts rows (objects of column → value) in batches that stay under both dialects' parameter limits. */
