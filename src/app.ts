@@ -52,6 +52,7 @@ import pinoPretty from 'pino-pretty';
 import { dataDirWarnings } from './storage/data-dir.js';
 import { cacheBudget } from './util/memory-budget.js';
 import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
+import { purgeExpiredRefreshTokens } from './storage/repositories/refresh-token-repository.js';
 
 export interface AppDeps {
   /** Use this store instead of opening one from the config (tests share one across apps). */
@@ -117,7 +118,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const emulatorClock = deps.clock instanceof EmulatorClock ? deps.clock : new EmulatorClock(deps.clock ? { source: deps.clock } : {});
   const clock = emulatorClock.now;
   const impersonating = config.impersonation.enabled;
-  const impersonationTls = impersonating ? ensureImpersonationTls(config.dataDir, IMPERSONATED_HOSTS) : undefined;
+  const impersonationTls = impersonating ? ensureImpersonationTls(config.dataDir, IMPERSONATED_HOSTS, caNames(config)) : undefined;
   const store =
     deps.store ?? openStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'graph-meetings.sqlite') });
   const ownsStore = deps.store === undefined;
@@ -308,7 +309,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
     registerThrottling(app, { config: config.throttling, db: store.db, directory, clock });
     registerODataMetadata(app);
-    const users = new UserService(store.db, directory);
+    const users = new UserService(store.db, directory, clock);
     for (const prefix of ['/v1.0', '/beta']) {
       const graphAuthenticate = (authorization: string | undefined) => authenticate(directory, tokens, authorization);
       const graphOrigin = (request: FastifyRequest) => impersonatedOrigin(impersonating, request) ?? origin();
@@ -336,6 +337,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         // Expired codes, device codes and browser sessions (issue 12) are of no use to anyone.
         purgeExpiredCodes(store.db, new Date(clock()).toISOString()).catch((err: unknown) =>
           app.log.error({ err }, 'purging expired sign-in codes failed'),
+        ),
+        purgeExpiredRefreshTokens(store.db, new Date(clock()).toISOString()).catch((err: unknown) =>
+          app.log.error({ err }, 'purging expired refresh tokens failed'),
         ),
       ]);
     app.addHook('onReady', async () => {
@@ -378,6 +382,18 @@ function sniOptions(impersonation: TlsMaterial | undefined): Pick<tls_.TlsOption
   };
 }
 
+/**
+ * The names a new local CA may certify (its name constraints, issue #11 item 10): loopback, PUBLIC_URL's
+ * host, a specific HOST, and Microsoft's host names when IMPERSONATE=on. Both certificates come from one CA.
+ */
+function caNames(config: Config): string[] {
+  const names = ['localhost', '127.0.0.1', '::1'];
+  if (config.publicUrl) names.push(new URL(config.publicUrl).hostname);
+  if (config.host !== '127.0.0.1' && config.host !== '0.0.0.0' && config.host !== '::') names.push(config.host);
+  if (config.impersonation.enabled) names.push(...IMPERSONATED_HOSTS);
+  return names;
+}
+
 function loadTls(config: Config): TlsMaterial | undefined {
   switch (config.tls.mode) {
     case 'off':
@@ -387,7 +403,7 @@ function loadTls(config: Config): TlsMaterial | undefined {
     case 'auto': {
       const extra = config.publicUrl ? [new URL(config.publicUrl).hostname] : [];
       if (config.host !== '127.0.0.1' && config.host !== '0.0.0.0' && config.host !== '::') extra.push(config.host);
-      return ensureLocalTls(config.dataDir, extra);
+      return ensureLocalTls(config.dataDir, extra, caNames(config));
     }
   }
 }

@@ -9,6 +9,7 @@ import { SigningKeyStore } from '../identity/signing-keys.js';
 import { migrateToLatest } from '../storage/database.js';
 import * as creds from '../storage/repositories/app-credentials-repository.js';
 import * as directory from '../storage/repositories/directory-repository.js';
+import { revokeUserSessions } from '../storage/repositories/refresh-token-repository.js';
 import type { ApplicationRow, Database, UserRow } from '../storage/tables.js';
 
 /**
@@ -168,6 +169,26 @@ async function appView(db: Kysely<Database>, app: ApplicationRow): Promise<AppVi
     exposedScopes: (await creds.exposedScopes(db, app.id)).map((s) => `api://${app.client_id}/${s}`),
     apiConsents: (await creds.allApiConsents(db, app.id)).map((c) => `api://${c.apiClientId}/${c.scope}`),
   };
+}
+
+async function requireUser(db: Kysely<Database>, key: string): Promise<UserRow> {
+  const user = directory.isGuid(key) ? await directory.findUserById(db, key) : await directory.findUserByUpn(db, key);
+  if (!user) throw notFound(`User '${key}'`);
+  return user;
+}
+
+/** Ends a user's sessions (Graph's revokeSignInSessions): refresh tokens and sign-in page sessions. */
+export async function userRevokeSessions({ db }: CommandContext, input: { upn: string }) {
+  const user = await requireUser(db, input.upn);
+  const refreshTokens = await revokeUserSessions(db, user.id, new Date().toISOString());
+  return { upn: user.upn, id: user.id, refreshTokens };
+}
+
+/** Sets a user's password; as in Entra, this also ends the user's sessions. */
+export async function userSetPassword({ db }: CommandContext, input: { upn: string; password: string }) {
+  const user = await requireUser(db, input.upn);
+  await new DirectoryService(db).setPassword(user.id, input.password);
+  return { upn: user.upn, id: user.id };
 }
 
 export async function appList({ db }: CommandContext, input: { tenant: string }): Promise<AppView[]> {

@@ -179,6 +179,34 @@ export const COMMANDS: CommandSpec[] = [
     render: (u) => `Created user ${u.upn} (${u.displayName}), id ${u.id}, in tenant ${u.tenantId}.`,
   }),
   command({
+    words: ['user', 'revoke-sessions'],
+    summary: "End a user's sign-in sessions (Revoke-MgUserSignInSession): refresh tokens and browser sessions",
+    details: 'Refresh tokens issued before now answer AADSTS50173; access tokens already issued stay valid until they expire, as in Entra.',
+    options: [{ name: 'upn', type: 'string', value: '<upn|id>', description: 'The user', required: true }],
+    run: async (ctx, a) => (await load()).userRevokeSessions(ctx, { upn: a.get('upn') }),
+    render: (r) => `Revoked the sign-in sessions of ${r.upn} (${r.refreshTokens} refresh token(s)).`,
+  }),
+  command({
+    words: ['user', 'set-password'],
+    summary: "Set a user's password; ends the user's sign-in sessions, as a password change does in Entra",
+    options: [
+      { name: 'upn', type: 'string', value: '<upn|id>', description: 'The user', required: true },
+      { name: 'password', type: 'string', value: '<password>', description: 'New password, at least 8 characters' },
+      {
+        name: 'password-stdin',
+        type: 'boolean',
+        description: 'Read the password from standard input (kept out of the process list and shell history)',
+      },
+    ],
+    exactlyOne: [['password', 'password-stdin']],
+    run: async (ctx, a) =>
+      (await load()).userSetPassword(ctx, {
+        upn: a.get('upn'),
+        password: a.flag('password-stdin') ? ((await ctx.readStdin?.()) ?? '').replace(/\r?\n$/, '') : a.get('password'),
+      }),
+    render: (r) => `Set the password of ${r.upn}; their sign-in sessions are revoked.`,
+  }),
+  command({
     words: ['app', 'list'],
     summary: 'List app registrations: permissions, consented scopes, secret hints',
     details: 'Secrets are listed by id and first characters only: their values are never stored.',

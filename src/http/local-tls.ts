@@ -26,7 +26,11 @@ const CA_DAYS = 3650;
 const SERVER_DAYS = 397;
 const RENEW_BEFORE_MS = 30 * 86_400_000;
 
-export function ensureLocalTls(dataDir: string, extraHosts: string[] = []): TlsMaterial {
+/**
+ * `caNames`: every name a new CA may certify (its X.509 name constraints, issue #11 item 10). Pass the
+ * same full list to both ensure functions, since whichever runs first creates the CA.
+ */
+export function ensureLocalTls(dataDir: string, extraHosts: string[] = [], caNames: readonly string[] = []): TlsMaterial {
   const dir = path.join(dataDir, 'tls');
   ensurePrivateDir(dir);
   const files = {
@@ -35,8 +39,8 @@ export function ensureLocalTls(dataDir: string, extraHosts: string[] = []): TlsM
     cert: path.join(dir, 'server.pem'),
     key: path.join(dir, 'server-key.pem'),
   };
-  const createdCa = ensureCa(files.ca, files.caKey);
   const hosts = [...new Set(['localhost', '127.0.0.1', '::1', ...extraHosts.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())])];
+  const createdCa = ensureCa(files.ca, files.caKey, [...caNames, ...hosts]);
   ensureServerCert(files, hosts, createdCa);
   return { key: fs.readFileSync(files.key, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), caPath: files.ca, createdCa };
 }
@@ -46,7 +50,7 @@ export function ensureLocalTls(dataDir: string, extraHosts: string[] = []): TlsM
  * Microsoft's own host names, kept apart from the service's own certificate and served only to clients
  * whose SNI asks for one of those names. DATA_DIR/tls/impersonation.pem and impersonation-key.pem (0600).
  */
-export function ensureImpersonationTls(dataDir: string, hosts: readonly string[]): TlsMaterial {
+export function ensureImpersonationTls(dataDir: string, hosts: readonly string[], caNames: readonly string[] = []): TlsMaterial {
   const dir = path.join(dataDir, 'tls');
   ensurePrivateDir(dir);
   const files = {
@@ -55,15 +59,24 @@ export function ensureImpersonationTls(dataDir: string, hosts: readonly string[]
     cert: path.join(dir, 'impersonation.pem'),
     key: path.join(dir, 'impersonation-key.pem'),
   };
-  const createdCa = ensureCa(files.ca, files.caKey);
+  const createdCa = ensureCa(files.ca, files.caKey, [...caNames, ...hosts]);
   ensureServerCert(files, [...hosts], createdCa);
   return { key: fs.readFileSync(files.key, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), caPath: files.ca, createdCa };
 }
 
-/** Creates the CA when DATA_DIR has none; true when it did. */
-function ensureCa(caFile: string, caKeyFile: string): boolean {
-  if (fs.existsSync(caFile) && fs.existsSync(caKeyFile)) return false;
-  const ca = createCa();
+/**
+ * Creates the CA when DATA_DIR has none; true when it did. A CA made before name constraints existed has
+ * none and keeps working (clients already trust it). A CA with constraints that do not cover a name now
+ * needed (PUBLIC_URL changed, IMPERSONATE turned on) could not certify it, so a new CA replaces it; the
+ * start-up log then says to trust the new ca.pem, as on a first start.
+ */
+function ensureCa(caFile: string, caKeyFile: string, names: readonly string[]): boolean {
+  const permitted = [...new Set(['localhost', '127.0.0.1', '::1', ...names.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())])];
+  if (fs.existsSync(caFile) && fs.existsSync(caKeyFile)) {
+    const existing = permittedNames(fs.readFileSync(caFile, 'utf8'));
+    if (existing === undefined || permitted.every((n) => covers(existing, n))) return false;
+  }
+  const ca = createCa(permitted);
   writePrivate(caKeyFile, ca.key);
   writePrivate(caFile, ca.cert);
   return true;
@@ -118,7 +131,68 @@ function baseCert(publicKeyPem: string, days: number) {
   return cert;
 }
 
-function createCa(): { cert: string; key: string } {
+const NAME_CONSTRAINTS_OID = '2.5.29.30';
+
+/**
+ * The nameConstraints extension (RFC 5280 §4.2.1.10), critical: the CA certifies only these DNS names (and
+ * their subdomains) and addresses, so its key, if it leaked, could not vouch for any other site a machine
+ * that trusts it visits. Loopback is permitted as 127.0.0.0/8 and ::1/128.
+ */
+function nameConstraints(names: readonly string[]) {
+  const { asn1 } = forge;
+  const subtrees = names.flatMap((n) => {
+    const ip = net.isIP(n);
+    let bytes: string | undefined;
+    if (n === '127.0.0.1') bytes = String.fromCharCode(127, 0, 0, 0, 255, 0, 0, 0);
+    else if (ip === 4) bytes = String.fromCharCode(...n.split('.').map(Number), 255, 255, 255, 255);
+    else if (ip === 6) bytes = ipv6Bytes(n) + '\xff'.repeat(16);
+    const base =
+      bytes !== undefined
+        ? asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, bytes)
+        : asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, n);
+    return [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [base])];
+  });
+  const value = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, subtrees)]);
+  return { id: NAME_CONSTRAINTS_OID, critical: true, value: asn1.toDer(value).getBytes() };
+}
+
+function ipv6Bytes(address: string): string {
+  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.map((g) => String.fromCharCode(parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff)).join('');
+}
+
+/** A CA's permitted names, as written by nameConstraints(); undefined for a CA without the extension. */
+export function permittedNames(caPem: string): string[] | undefined {
+  const ext = (forge.pki.certificateFromPem(caPem).extensions as Array<{ id: string; value?: string }>).find(
+    (e) => e.id === NAME_CONSTRAINTS_OID,
+  );
+  if (!ext?.value) return undefined;
+  const root = forge.asn1.fromDer(ext.value);
+  const permitted = (root.value as forge.asn1.Asn1[]).find((v) => v.type === 0);
+  if (!permitted) return [];
+  return (permitted.value as forge.asn1.Asn1[]).map((subtree) => {
+    const base = (subtree.value as forge.asn1.Asn1[])[0]!;
+    const raw = base.value as string;
+    if (base.type === 2) return raw;
+    const addr = raw.slice(0, raw.length / 2);
+    if (addr.length === 4) return [...addr].map((c) => c.charCodeAt(0)).join('.');
+    const hex = [...addr].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('');
+    return (hex.match(/.{4}/g) ?? []).map((g) => parseInt(g, 16).toString(16)).join(':');
+  });
+}
+
+/** Whether a permitted list covers a name: the same name, a subdomain of a permitted DNS name, or 127.x. */
+function covers(permitted: string[], name: string): boolean {
+  if (net.isIP(name) === 4 && name.startsWith('127.')) return permitted.includes('127.0.0.0') || permitted.includes(name);
+  if (net.isIP(name) === 6) return permitted.some((p) => net.isIP(p) === 6 && ipv6Bytes(p) === ipv6Bytes(name));
+  if (net.isIP(name)) return permitted.includes(name);
+  return permitted.some((p) => !net.isIP(p) && (name === p || name.endsWith(`.${p}`)));
+}
+
+function createCa(names: readonly string[]): { cert: string; key: string } {
   const keys = rsaKeyPair();
   const cert = baseCert(keys.publicKey, CA_DAYS);
   const subject = [
@@ -131,6 +205,7 @@ function createCa(): { cert: string; key: string } {
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
+    nameConstraints(names),
   ]);
   cert.sign(forge.pki.privateKeyFromPem(keys.privateKey), forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(cert), key: keys.privateKey };

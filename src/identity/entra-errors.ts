@@ -104,6 +104,17 @@ export const entra = {
       "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
     ),
   invalidRefreshToken: () => new EntraError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.'),
+  /**
+   * A refresh token of a user whose sessions were revoked (Graph revokeSignInSessions, the CLI's
+   * `user revoke-sessions`, a password change): Entra's text, with its two dates (issue #11 item 9).
+   */
+  grantRevoked: (issuedAt: string, validFrom: string) =>
+    new EntraError(
+      400,
+      'invalid_grant',
+      50173,
+      `The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '${entraTime(issuedAt)}' and the TokensValidFrom date (before which tokens are not valid) for this user is '${entraTime(validFrom)}'.`,
+    ),
   /** Smart lockout (sign-in-protection.ts): Entra's IdsLocked. */
   accountLocked: () =>
     new EntraError(
@@ -256,3 +267,6 @@ export const entra = {
       `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
     ),
 };
+
+/** Entra's timestamps in messages: UTC with seven fractional digits. */
+const entraTime = (iso: string) => iso.replace(/\.(\d{3})Z$/, '.$10000Z');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { applicationIdUri } from '../domain/directory/app-credentials-service.js';
 import type { Kysely } from 'kysely';
@@ -5,6 +6,7 @@ import { APPLICATION_PERMISSIONS, DELEGATED_SCOPES, OIDC_SCOPES, canonicalPermis
 import * as directory from '../storage/repositories/directory-repository.js';
 import type { ApplicationRow, Database, TenantRow } from '../storage/tables.js';
 import * as creds from '../storage/repositories/app-credentials-repository.js';
+import * as refreshTokens from '../storage/repositories/refresh-token-repository.js';
 import { GRAPH_AUDIENCES, GRAPH_RESOURCE, type AccessTokens } from './access-tokens.js';
 import { authenticateClient, type ClientAuthMethod, type ClientCredentials } from './client-authentication.js';
 import { EntraError, entra } from './entra-errors.js';
@@ -37,6 +39,8 @@ export interface UserTokenOptions {
   refreshLifetimeSeconds?: number;
   /** Tokens of a single-page app: its refresh token says so, and is redeemable only from a browser. */
   spa?: boolean;
+  /** A fixed end for the new refresh token (a single-page app's tokens carry over the first one's end). */
+  refreshExpiresAt?: number;
 }
 
 export interface TokenResponse {
@@ -50,7 +54,9 @@ export interface TokenResponse {
   client_info?: string;
 }
 
-const REFRESH_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+/** Entra's refresh-token lifetime (refresh-tokens doc): 90 days, renewed by each use; single-page apps 24 hours. */
+export const REFRESH_TOKEN_LIFETIME_SECONDS = 90 * 24 * 3600;
+const SPA_REFRESH_LIFETIME_SECONDS = 24 * 3600;
 const GRAPH_PREFIXES = [`${GRAPH_RESOURCE}/`, `${GRAPH_AUDIENCES[1]}/`];
 
 /** Entra's tenant-independent authorities (the `{tenant}` segment): the tenant comes from the user. */
@@ -340,10 +346,22 @@ export class TokenService {
         audience: app.client_id,
         issuer: `refresh:${tenantId}`,
         typ: 'rt+jwt',
+        currentDate: new Date(this.clock()),
       }));
     } catch {
       throw entra.invalidRefreshToken();
     }
+    // Every refresh token has its row (issue #11 item 9): a token without one (minted before rows existed,
+    // or purged after expiry) is unknown; a revoked one gets Entra's AADSTS50173. As in Entra, a redeemed
+    // token is replaced by a new one but is not itself invalidated: it stays usable until it expires or the
+    // user's sessions are revoked ("The Microsoft identity platform doesn't revoke old refresh tokens when
+    // used to fetch new access tokens").
+    const row =
+      typeof claims.jti === 'string' && claims.jti.length <= 64 ? await refreshTokens.findRefreshToken(this.db, claims.jti) : undefined;
+    if (!row || row.client_id !== app.client_id || row.tenant_id !== tenantId || row.user_id !== claims.oid)
+      throw entra.invalidRefreshToken();
+    if (row.revoked_at !== null) throw entra.grantRevoked(row.created_at, row.revoked_at);
+    if (Date.parse(row.expires_at) <= this.clock()) throw entra.invalidRefreshToken();
     const tenant = await this.userTenant(ctx, app, tenantId);
     // A single-page app's refresh token is redeemed by the browser without a secret, as its code was;
     // it stays a single-page app's token (24 hours) and only a browser may redeem it (AADSTS9002327).
@@ -359,6 +377,9 @@ export class TokenService {
     const user = typeof claims.oid === 'string' ? await directory.findUserById(this.db, claims.oid) : undefined;
     if (!tenant || !user || user.tenant_id !== tenant.id) throw entra.invalidRefreshToken();
     const scopes = await this.delegatedScopes(app, params.scope ?? `${GRAPH_RESOURCE}/.default offline_access`);
+    await refreshTokens.touchRefreshToken(this.db, row.jti, new Date(this.clock()).toISOString());
+    // Entra: "Additional refresh tokens acquired using the initial refresh token carry over that expiration
+    // time" for single-page apps; other refresh tokens get a new 90 days.
     return this.userTokens(
       tenant,
       app,
@@ -367,7 +388,7 @@ export class TokenService {
       clientAuth,
       params.claims,
       ctx.issuer,
-      spa ? { refreshLifetimeSeconds: REFRESH_TOKEN_LIFETIME_SECONDS, spa } : {},
+      spa ? { spa, refreshExpiresAt: Date.parse(row.expires_at) } : {},
     );
   }
 
@@ -423,6 +444,19 @@ export class TokenService {
       client_info: Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })).toString('base64url'),
     };
     if (scopes.oidc.includes('offline_access')) {
+      const lifetime = options.refreshLifetimeSeconds ?? (options.spa ? SPA_REFRESH_LIFETIME_SECONDS : REFRESH_TOKEN_LIFETIME_SECONDS);
+      const expiresMs = options.refreshExpiresAt ?? this.clock() + lifetime * 1000;
+      const jti = randomUUID();
+      // The row first: a token is never handed out that revocation could not reach.
+      await refreshTokens.insertRefreshToken(this.db, {
+        jti,
+        tenant_id: tenant.id,
+        user_id: user.id,
+        client_id: app.client_id,
+        spa: options.spa ? 1 : 0,
+        created_at: new Date(this.clock()).toISOString(),
+        expires_at: new Date(expiresMs).toISOString(),
+      });
       // `resource`: what the token was for, the default of a v1 refresh that names none (as Entra's v1 endpoint).
       response.refresh_token = await new SignJWT({
         oid: user.id,
@@ -433,8 +467,9 @@ export class TokenService {
         .setProtectedHeader({ typ: 'rt+jwt', alg: 'RS256', kid: key.kid })
         .setIssuer(`refresh:${tenant.id}`)
         .setAudience(app.client_id)
+        .setJti(jti)
         .setIssuedAt(now)
-        .setExpirationTime(now + (options.refreshLifetimeSeconds ?? REFRESH_TOKEN_LIFETIME_SECONDS))
+        .setExpirationTime(Math.floor(expiresMs / 1000))
         .sign(key.privateKey);
     }
     return response;

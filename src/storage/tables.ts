@@ -26,6 +26,7 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   device_codes: DeviceCodesTable;
   browser_sessions: BrowserSessionsTable;
+  refresh_tokens: RefreshTokensTable;
 }
 
 export interface TenantsTable {
@@ -251,5 +252,18 @@ export interface BrowserSessionsTable {
   expires_at: string;
   ended_at: string | null;
 }
+/** One row per refresh token handed out, keyed by its jti (migration 009, issue #11 item 9). */
+export interface RefreshTokensTable {
+  jti: string;
+  tenant_id: string;
+  user_id: string;
+  client_id: string;
+  spa: number;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type AuthorizationCodeRow = Selectable<AuthorizationCodesTable>;
 export type DeviceCodeRow = Selectable<DeviceCodesTable>;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { makeCertificate, registerCertificate, type TestCertificate } from '../helpers/certificates.js';
+import { cli, makeCertificate, registerCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { startSdkWorker, SdkCallError } from '../helpers/sdk-worker-client.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -182,6 +182,38 @@ for (const kind of STORES) {
         assert.equal(result.tenantId, C.tenantId);
         assert.equal(decodeJwt(result.accessToken).oid, C.alice.id);
       }
+    });
+
+    test("msal-node acquireTokenByRefreshToken: works until the user's sessions are revoked, then AADSTS50173 (issue #11 item 9)", async () => {
+      const signIn = await t.inject({
+        method: 'POST',
+        url: `/${C.tenantId}/oauth2/v2.0/token`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({
+          grant_type: 'password',
+          client_id: C.client.clientId,
+          username: C.bob.upn,
+          password: DEMO.password,
+          scope: 'https://graph.microsoft.com/User.Read offline_access',
+        }).toString(),
+      });
+      const refreshToken = signIn.json().refresh_token as string;
+      const args = {
+        origin,
+        authority: C.tenantId,
+        clientId: C.client.clientId,
+        clientSecret: C.client.secret,
+        refreshToken,
+        scopes: ['https://graph.microsoft.com/User.Read'],
+      };
+      const before = await w.call('msalRefreshAt', args);
+      assert.equal(decodeJwt(before.accessToken).oid, C.bob.id);
+      const revoked = await cli(t, ['user', 'revoke-sessions', '--upn', C.bob.upn]);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      await assert.rejects(
+        w.call('msalRefreshAt', args),
+        (err: unknown) => err instanceof SdkCallError && err.sdkError.code === 'invalid_grant' && /AADSTS50173/.test(err.sdkError.message),
+      );
     });
 
     test('msal-node ConfidentialClientApplication at /common and /organizations: the code flow, signed in on the page', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { revokeUserSessions } from '../../storage/repositories/refresh-token-repository.js';
 import type { Kysely } from 'kysely';
 import { generateClientSecret, hashPassword, hashSecret } from '../../identity/secrets.js';
 import * as directory from '../../storage/repositories/directory-repository.js';
@@ -80,6 +81,17 @@ export class DirectoryService {
         .execute(),
     );
     return { id, upn, tenantId: tenant.id };
+  }
+
+  /**
+   * Sets a user's password. As in Entra, a password change ends the user's sessions: their refresh tokens
+   * answer AADSTS50173 and their browser sessions are over (issue #11 item 9).
+   */
+  async setPassword(userId: string, password: string): Promise<void> {
+    if (password.length < 8) throw badRequest('A password needs at least 8 characters.');
+    const password_hash = await hashPassword(password);
+    await this.db.updateTable('users').set({ password_hash }).where('id', '=', userId).execute();
+    await revokeUserSessions(this.db, userId, new Date().toISOString());
   }
 
   /** Registers an app (and its service principal); returns its first client secret, which is never stored in clear. */

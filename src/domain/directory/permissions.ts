@@ -21,6 +21,8 @@ export const APPLICATION_PERMISSIONS = [
   'Directory.ReadWrite.All',
   'VirtualAppointment.Read.All',
   'VirtualAppointment.ReadWrite.All',
+  // Issue #11 item 9: revokeSignInSessions.
+  'User.RevokeSessions.All',
 ] as const;
 
 export const DELEGATED_SCOPES = [
@@ -40,6 +42,8 @@ export const DELEGATED_SCOPES = [
   'User.ReadBasic.All',
   'User.Read.All',
   'Directory.Read.All',
+  // Issue #11 item 9: revokeSignInSessions.
+  'User.RevokeSessions.All',
 ] as const;
 
 /** OpenID Connect scopes: always allowed, never part of `scp`. */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../../identity/access-tokens.js';
 import { countUsers, listUsersPage } from '../../storage/repositories/user-repository.js';
+import { revokeUserSessions } from '../../storage/repositories/refresh-token-repository.js';
 import type { Database, UserRow } from '../../storage/tables.js';
 import type { DirectoryLookups } from '../directory/directory-lookups.js';
 import { GraphError, meRequiresDelegated, missingPermission, userNotFound } from '../errors.js';
@@ -14,6 +15,13 @@ import type { UserFilter } from './user-filter.js';
  */
 const READ_OTHERS = ['User.ReadBasic.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 const READ_SELF = ['User.Read', 'User.ReadWrite', ...READ_OTHERS];
+
+/**
+ * revokeSignInSessions (Graph's user: revokeSignInSessions): User.RevokeSessions.All is the least privileged
+ * permission, delegated and application, Directory.ReadWrite.All the higher one. The same holds for /me: a
+ * user's own sessions need the permission too (User.ReadWrite does not cover it).
+ */
+const REVOKE_SESSIONS = ['User.RevokeSessions.All', 'Directory.ReadWrite.All'];
 
 export type UserPath = { me: true } | { me: false; userId: string };
 
@@ -31,7 +39,22 @@ export class UserService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly directory: DirectoryLookups,
+    private readonly clock: () => number = Date.now,
   ) {}
+
+  /**
+   * Ends every sign-in session of a user (issue #11 item 9): their refresh tokens answer AADSTS50173 from
+   * now on and their browser sessions on the sign-in pages are over. Access tokens already issued stay
+   * valid until they expire, as in Entra.
+   */
+  async revokeSignInSessions(principal: Principal, path: UserPath): Promise<void> {
+    if (path.me && principal.kind !== 'user') throw meRequiresDelegated();
+    const key = path.me ? (principal as { userId: string }).userId : path.userId;
+    if (!holdsAny(principal, REVOKE_SESSIONS)) throw missingPermission(REVOKE_SESSIONS);
+    const user = await this.directory.userInTenant(principal.tenantId, key);
+    if (!user) throw userNotFound(key);
+    await revokeUserSessions(this.db, user.id, new Date(this.clock()).toISOString());
+  }
 
   async get(principal: Principal, path: UserPath): Promise<UserRow> {
     if (path.me && principal.kind !== 'user') throw meRequiresDelegated();

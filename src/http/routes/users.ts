@@ -90,6 +90,18 @@ export async function userRoutes(app: FastifyInstance, opts: UserRoutesOptions):
     return reply.code(200).type('text/plain;charset=utf-8').send(String(n));
   });
 
+  // user: revokeSignInSessions (issue #11 item 9): Graph answers 200 with an Edm.Boolean, not 204.
+  const revoke = async (reply: FastifyReply, path: UserPath) => {
+    await users.revokeSignInSessions(reply.request.principal, path);
+    return send(reply, { '@odata.context': `${serviceRoot()}/$metadata#Edm.Boolean`, value: true });
+  };
+  app.post('/me/revokeSignInSessions', (_request, reply) => revoke(reply, { me: true }));
+  app.post('/users/:userId/revokeSignInSessions', (request, reply) => {
+    const raw = (request.params as { userId: string }).userId;
+    const key = /^\('(.*)'\)$/s.exec(raw)?.[1]?.replace(/''/g, "'") ?? raw;
+    return revoke(reply, { me: false, userId: key });
+  });
+
   for (const url of ['/me', '/users', '/users/:userId', '/users/$count']) {
     app.route({
       method: ['POST', 'PATCH', 'PUT', 'DELETE'],

@@ -34,8 +34,9 @@ export async function checkSignInPassword(
     });
     return user && ok ? { user } : { wrong: true };
   } catch (err) {
-    // AADSTS50053 (locked) or the hashing throttle: the page shows Entra's text, as Entra's page does.
-    if (err instanceof EntraError) return { refused: `${err.description.split('\n')[0]}` };
+    // AADSTS50053 (locked) or the hashing throttle: the page shows Entra's code and text, as Entra's page
+    // does ("AADSTS50053: The account is locked, …"), so a tester sees which refusal it was.
+    if (err instanceof EntraError) return { refused: `AADSTS${err.aadsts}: ${err.description.split('\n')[0]}` };
     throw err;
   }
 }

@@ -5,6 +5,7 @@ import * as interactiveSignIn from './004-interactive-sign-in.js';
 import * as appCredentials from './005-app-credentials.js';
 import * as userProfile from './006-user-profile.js';
 import * as calendarEvents from './008-calendar-events.js';
+import * as refreshTokens from './009-refresh-tokens.js';
 
 /** Every migration, in order. Names sort lexically, which is the order Kysely applies them in. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '005-app-credentials': appCredentials,
   '006-user-profile': userProfile,
   '008-calendar-events': calendarEvents,
+  '009-refresh-tokens': refreshTokens,
 };
