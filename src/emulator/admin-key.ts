@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MIN_ADMIN_KEY_LENGTH } from '../config/config.js';
+import { ensurePrivateDir } from '../storage/data-dir.js';
 
 /**
  * The admin key of the emulator control API: ADMIN_KEY, or one generated at first start into
@@ -25,7 +26,8 @@ export function loadAdminKey(configured: string | undefined, dataDir: string): A
       value = fs.readFileSync(file, 'utf8').trim();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      fs.mkdirSync(dataDir, { recursive: true });
+      // DATA_DIR is 0700 whichever file creates it first (issue #11 item 4).
+      ensurePrivateDir(dataDir);
       const fresh = randomBytes(24).toString('base64url');
       try {
         // 'wx': two instances starting on the same DATA_DIR must not overwrite each other's key.
