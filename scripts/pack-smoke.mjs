@@ -40,6 +40,9 @@ try {
     cwd: project,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
+    // Its own process group: npx does not pass SIGTERM on to the server it starts, so the whole group is
+    // signalled below; otherwise the server outlives this script and holds its output pipe open.
+    detached: true,
   });
   try {
     const ready = await new Promise((resolve, reject) => {
@@ -63,8 +66,13 @@ try {
     console.error(`not ok: ${err.message}`);
     failed++;
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.on('exit', resolve)));
+    const exited = new Promise((resolve) => (server.exitCode !== null ? resolve() : server.on('exit', resolve)));
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      // The group is gone already.
+    }
+    await exited;
   }
 
   step('node --test with GraphMeetingsServer.create(), reset() and stop()');
