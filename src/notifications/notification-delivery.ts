@@ -102,11 +102,14 @@ export class NotificationDelivery {
   private async run(all: boolean) {
     const tally = { attempted: 0, delivered: 0, failed: 0, dropped: 0 };
     await this.lifecycleScan();
+    // A failed attempt schedules its retry after now, so one run attempts each item at most once.
+    const now = this.nowText();
+    if (all) await repo.makePendingDue(this.deps.store.db, now);
     const seen = new Set<string>();
     for (;;) {
       const leased = await repo.leaseDue(this.deps.store.db, this.deps.store.kind, {
         owner: this.#owner,
-        now: all ? '9999-12-31T23:59:59.9999999Z' : this.nowText(),
+        now,
         realNow: Date.now(),
         leaseUntil: Date.now() + LEASE_MS,
         limit: BATCH,

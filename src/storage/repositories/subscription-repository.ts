@@ -157,7 +157,7 @@ export async function insertOutbox(db: Db, row: Insertable<NotificationOutboxTab
 export async function leaseDue(
   db: Db,
   kind: StoreKind,
-  q: { owner: string; now: string; realNow: number; leaseUntil: number; limit: number; ids?: string[] },
+  q: { owner: string; now: string; realNow: number; leaseUntil: number; limit: number },
 ): Promise<OutboxRow[]> {
   let due = db
     .selectFrom('notification_outbox')
@@ -167,7 +167,6 @@ export async function leaseDue(
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', q.realNow)]))
     .orderBy('next_attempt_at')
     .limit(q.limit);
-  if (q.ids) due = due.where('id', 'in', q.ids.length ? q.ids : ['']);
   if (kind === 'postgres') due = due.forUpdate().skipLocked();
   return db
     .updateTable('notification_outbox')
@@ -176,6 +175,16 @@ export async function leaseDue(
     .where('status', '=', 'pending')
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', q.realNow)]))
     .returningAll()
+    .execute();
+}
+
+/** POST /_emulator/notifications/flush: every pending item is due now, whatever its back-off. */
+export async function makePendingDue(db: Db, now: string): Promise<void> {
+  await db
+    .updateTable('notification_outbox')
+    .set({ next_attempt_at: now })
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '>', now)
     .execute();
 }
 
