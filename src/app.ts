@@ -75,6 +75,8 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream;
   /** Shorter validation and delivery timeouts than Graph's 10 s and 3 s (tests of slow receivers). */
   notificationTimings?: Partial<DeliveryTimings>;
+  /** false: notifications are delivered only by POST /_emulator/notifications/flush (tests that count attempts). */
+  notificationBackground?: boolean;
 }
 
 export interface GraphMeetings {
@@ -399,7 +401,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       ]);
     app.addHook('onReady', async () => {
       await purge();
-      notifications.start();
+      notifications.start(deps.notificationBackground !== false);
     });
     const purgeTimer = setInterval(purge, 3_600_000);
     purgeTimer.unref();

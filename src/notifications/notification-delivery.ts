@@ -31,7 +31,7 @@ const REAUTHORIZE_WITHIN_MS = 60 * 60_000;
 const REAUTHORIZE_EVERY_MS = 15 * 60_000;
 /** A lease outlives the longest attempt several times over. */
 const LEASE_MS = 60_000;
-const BATCH = 50;
+const BATCH = 16;
 /** Finished items are kept for the control API for a day. */
 const KEEP_FINISHED_MS = 86_400_000;
 
@@ -54,6 +54,7 @@ export class NotificationDelivery {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #closed = false;
+  #background = true;
 
   constructor(
     private readonly deps: {
@@ -66,8 +67,12 @@ export class NotificationDelivery {
     },
   ) {}
 
-  /** Polls for due items every second (real time) until stop(). */
-  start(intervalMs = 1000): void {
+  /** Polls for due items every second (real time) until stop(); `background: false` leaves delivery to flush() alone. */
+  start(background = true, intervalMs = 1000): void {
+    if (!background) {
+      this.#background = false;
+      return;
+    }
     this.#timer = setInterval(() => this.wake(), intervalMs);
     this.#timer.unref();
   }
@@ -80,7 +85,7 @@ export class NotificationDelivery {
 
   /** Delivers what is due soon after a change was queued (the poll would find it within a second anyway). */
   wake(): void {
-    if (this.#closed || this.#running) return;
+    if (this.#closed || this.#running || !this.#background) return;
     this.#running = this.run(false)
       .catch((err: unknown) => this.deps.log.error({ err }, 'delivering change notifications failed'))
       .finally(() => (this.#running = undefined));
@@ -88,11 +93,14 @@ export class NotificationDelivery {
 
   /**
    * POST /_emulator/notifications/flush: the lifecycle scan, then every pending item now, back-off or not, so
-   * that tests need not wait for timers; returns what was attempted.
+   * that tests need not wait for timers (with honorBackoff, only what the emulator clock says is due); returns
+   * what was attempted.
    */
-  async flush(): Promise<{ attempted: number; delivered: number; failed: number; dropped: number }> {
+  async flush(
+    options: { honorBackoff?: boolean } = {},
+  ): Promise<{ attempted: number; delivered: number; failed: number; dropped: number; postponed: number }> {
     await this.#running?.catch(() => {});
-    return this.run(true);
+    return this.run(!options.honorBackoff);
   }
 
   private nowText() {
@@ -100,7 +108,7 @@ export class NotificationDelivery {
   }
 
   private async run(all: boolean) {
-    const tally = { attempted: 0, delivered: 0, failed: 0, dropped: 0 };
+    const tally = { attempted: 0, delivered: 0, failed: 0, dropped: 0, postponed: 0 };
     await this.lifecycleScan();
     // A failed attempt schedules its retry after now, so one run attempts each item at most once.
     const now = this.nowText();
@@ -135,7 +143,7 @@ export class NotificationDelivery {
   }
 
   /** One delivery attempt of a leased item; records the outcome. */
-  private async attempt(row: OutboxRow): Promise<'delivered' | 'failed' | 'dropped'> {
+  private async attempt(row: OutboxRow): Promise<'delivered' | 'failed' | 'dropped' | 'postponed'> {
     const db = this.deps.store.db;
     const nowMs = this.deps.clock();
     const now = formatDateTime({ ms: nowMs, ticks: 0 });
@@ -166,6 +174,19 @@ export class NotificationDelivery {
       });
       await this.missed(sub, row);
       return 'dropped';
+    }
+    // §3.8: a throttled endpoint's notifications are delayed 10 minutes (the counters reset after 10 minutes too).
+    const throttled = share >= THROTTLE_SHARE;
+    const holdUntil = Date.parse(row.created_at) + THROTTLE_DELAY_MS;
+    if (throttled && nowMs < holdUntil) {
+      await repo.postpone(
+        db,
+        row.id,
+        this.#owner,
+        formatDateTime({ ms: holdUntil, ticks: 0 }),
+        `endpoint throttled: ${Math.round(share * 100)} % of its last ${stats.total} notifications were slow`,
+      );
+      return 'postponed';
     }
     let body: string;
     try {
@@ -205,7 +226,6 @@ export class NotificationDelivery {
       return 'dropped';
     }
     // §3.8: throttled endpoints have their failures retried after 10 minutes.
-    const throttled = stats.total >= SLOW_SAMPLE && stats.slow / stats.total >= THROTTLE_SHARE;
     const delay = throttled ? Math.max(THROTTLE_DELAY_MS, backoffMs(row.attempts + 1)) : backoffMs(row.attempts + 1);
     if (nowMs + delay > Date.parse(row.give_up_at)) {
       await finish({

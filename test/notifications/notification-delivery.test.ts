@@ -340,3 +340,96 @@ for (const kind of STORES) {
     });
   });
 }
+
+for (const kind of STORES) {
+  describe(`${kind}: slow receivers are retried, throttled and dropped by Graph's rules (artifacts spec §3.8)`, () => {
+    test('over the delivery timeout = failed and retried; ≥ 10 % slow of 100 throttles (10 min), ≥ 15 % drops', async () => {
+      const clock = new EmulatorClock({ start: Date.now(), frozen: true });
+      // 1 s stands in for Graph's 3 s, so that the test waits less for slow answers; only flush delivers.
+      const t = await startTestApp(kind, {
+        env: { ADMIN_KEY: ADMIN },
+        deps: { clock, notificationTimings: { deliveryTimeoutMs: 1000 }, notificationBackground: false },
+      });
+      const hook = await new WebhookReceiver().start();
+      let slowMode = false;
+      hook.onNotification = (_r, res) => {
+        if (slowMode) setTimeout(() => res.writeHead(202).end(), 1500);
+        else res.writeHead(202).end();
+      };
+      try {
+        const flush = async () => {
+          const res = await t.inject({
+            method: 'POST',
+            url: '/_emulator/notifications/flush',
+            headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+            payload: '{"honorBackoff":true}',
+          });
+          assert.equal(res.statusCode, 200, res.body);
+          return res.json() as Json;
+        };
+        const log = async () =>
+          (
+            (
+              await t.inject({ method: 'GET', url: '/_emulator/notifications?top=1000', headers: { authorization: `Bearer ${ADMIN}` } })
+            ).json() as Json
+          ).value as Json[];
+        const app = await t.appToken();
+        const sub = await graph(t, 'POST', '/v1.0/subscriptions', app, {
+          changeType: 'created',
+          notificationUrl: hook.url,
+          resource: `users/${C.alice.id}/events`,
+          expirationDateTime: new Date(clock.now() + 3000 * 60_000).toISOString(),
+        });
+        assert.equal(sub.statusCode, 201, sub.body);
+        const create = async (n: number, prefix: string) => {
+          const ids: string[] = [];
+          for (let i = 0; i < n; i++)
+            ids.push(((await graph(t, 'POST', `/v1.0/users/${C.alice.id}/events`, app, event(`${prefix}${i}`))).json() as Json).id);
+          return ids;
+        };
+        const row = async (id: string) => (await log()).find((r) => r.notification.resourceData.id === id)!;
+
+        slowMode = true;
+        const slow = await create(10, 'slow-a');
+        assert.equal((await flush()).failed, 10);
+        for (const id of slow) {
+          const r = await row(id);
+          assert.equal(r.status, 'pending', 'a slow answer fails and waits for its retry');
+          assert.match(r.lastError, /timeout/);
+        }
+        slowMode = false;
+        await create(90, 'fast-a');
+        assert.equal((await flush()).delivered, 90);
+
+        // 10 of 100 slow: the endpoint is throttled; a new notification waits 10 minutes.
+        const [held] = await create(1, 'held');
+        assert.equal((await flush()).postponed, 1);
+        const heldRow = await row(held!);
+        assert.equal(heldRow.status, 'pending');
+        assert.equal(heldRow.attempts, 0);
+        assert.match(heldRow.lastError, /throttled/);
+        clock.advance(10 * 60);
+        await flush();
+        assert.equal((await row(held!)).status, 'delivered');
+        assert.ok(
+          (await log()).every((r) => r.status === 'delivered'),
+          'the slow ones were delivered on their retry',
+        );
+
+        // A fresh window (11 so far): 17 slow of the next 100 drops what follows.
+        slowMode = true;
+        await create(17, 'slow-b');
+        await flush();
+        slowMode = false;
+        await create(72, 'fast-b');
+        await flush();
+        const [dropped] = await create(1, 'dropped');
+        assert.equal((await flush()).dropped, 1);
+        assert.match((await row(dropped!)).lastError, /endpoint dropped/);
+      } finally {
+        await hook.stop();
+        await t.close();
+      }
+    });
+  });
+}

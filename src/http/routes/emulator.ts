@@ -205,6 +205,21 @@ export async function emulatorRoutes(app: FastifyInstance, opts: EmulatorRoutesO
     };
   });
 
-  /** Issue #18: queue the lifecycle notifications the clock calls for, then attempt every pending item now (back-off or not). */
-  app.post('/_emulator/notifications/flush', async () => opts.notifications.flush());
+  /**
+   * Issue #18: queue the lifecycle notifications the clock calls for, then attempt every pending item now
+   * (back-off or not); `{"honorBackoff": true}` attempts only what is due by the emulator clock.
+   */
+  app.post('/_emulator/notifications/flush', async (request) => {
+    const body = request.body as Record<string, unknown> | undefined;
+    if (
+      body !== undefined &&
+      (typeof body !== 'object' ||
+        body === null ||
+        Array.isArray(body) ||
+        Object.keys(body).some((k) => k !== 'honorBackoff') ||
+        (body.honorBackoff !== undefined && typeof body.honorBackoff !== 'boolean'))
+    )
+      throw badRequest('The body must be empty or {"honorBackoff": true|false}.');
+    return opts.notifications.flush({ honorBackoff: body?.honorBackoff === true });
+  });
 }

@@ -188,6 +188,16 @@ export async function makePendingDue(db: Db, now: string): Promise<void> {
     .execute();
 }
 
+/** Moves a leased item to a later time without counting an attempt (§3.8: a throttled endpoint's notifications wait 10 minutes). */
+export async function postpone(db: Db, id: string, owner: string, nextAttemptAt: string, reason: string): Promise<void> {
+  await db
+    .updateTable('notification_outbox')
+    .set({ next_attempt_at: nextAttemptAt, last_error: reason, lease_owner: null, lease_until: null })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .execute();
+}
+
 /** Records an attempt's outcome, if this owner still holds the lease. */
 export async function finishAttempt(
   db: Db,
