@@ -31,6 +31,7 @@ const REAUTHORIZE_WITHIN_MS = 60 * 60_000;
 const REAUTHORIZE_EVERY_MS = 15 * 60_000;
 /** A lease outlives the longest attempt several times over. */
 const LEASE_MS = 60_000;
+/** Items leased and attempted in parallel per round (more would make this instance itself slow to answer). */
 const BATCH = 16;
 /** Finished items are kept for the control API for a day. */
 const KEEP_FINISHED_MS = 86_400_000;
