@@ -15,8 +15,14 @@ export const ARTIFACT_SCOPES = [
 ];
 
 /** A Teams meeting made through an Outlook event (calendar-backed, artifacts spec §2.6), and its onlineMeeting. */
-export async function calendarMeeting(t: TestApp, token: string, subject = 'Weekly sync', attendees: string[] = [C.bob.upn]) {
-  const res = await graph(t, 'POST', '/v1.0/me/events', token, {
+export async function calendarMeeting(
+  t: TestApp,
+  token: string,
+  subject = 'Weekly sync',
+  attendees: string[] = [C.bob.upn],
+  userPath = '/me',
+) {
+  const res = await graph(t, 'POST', `/v1.0${userPath}/events`, token, {
     subject,
     start: { dateTime: '2030-01-02T10:00:00', timeZone: 'UTC' },
     end: { dateTime: '2030-01-02T11:00:00', timeZone: 'UTC' },
@@ -29,7 +35,7 @@ export async function calendarMeeting(t: TestApp, token: string, subject = 'Week
   const found = await graph(
     t,
     'GET',
-    `/v1.0/me/onlineMeetings?$filter=${encodeURIComponent(`JoinWebUrl eq '${event.onlineMeeting.joinUrl}'`)}`,
+    `/v1.0${userPath}/onlineMeetings?$filter=${encodeURIComponent(`JoinWebUrl eq '${event.onlineMeeting.joinUrl}'`)}`,
     token,
   );
   assert.equal(found.statusCode, 200, found.body);
