@@ -218,7 +218,7 @@ for (const kind of STORES) {
       });
 
       test('content: VTT with <v> tags by default, Accept: text/vtt or $format; speaker-less text by Accept; others 400', async () => {
-        for (const headers of [{}, { accept: 'text/vtt' }]) {
+        for (const headers of [{}, { accept: 'text/vtt' }] as Array<Record<string, string>>) {
           const res = await get(me(`/transcripts/${s.transcriptId}/content`), alice, headers);
           assert.equal(res.statusCode, 200, res.body);
           assert.equal(res.headers['content-type'], 'text/vtt');
