@@ -53,6 +53,8 @@ export interface Config {
   cacheBudgetBytes: number;
   /** Where change notifications may be sent (src/notifications/webhook-client.ts, README "Change notifications"). */
   notifications: NotificationsConfig;
+  /** RECORDING_UPLOAD_LIMIT_BYTES: largest recording PUT /_emulator/sessions/{id}/recording accepts (streamed to the store). */
+  recordingUploadLimitBytes: number;
 }
 
 export interface NotificationsConfig {
@@ -322,6 +324,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnections: int('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     cacheBudgetBytes: int('CACHE_BUDGET_BYTES', DEFAULT_CACHE_BUDGET_BYTES, 0, 16 * 1024 ** 3),
+    recordingUploadLimitBytes: int('RECORDING_UPLOAD_LIMIT_BYTES', 1024 ** 3, 1024, 64 * 1024 ** 3),
     throttling,
     adminKey,
     seedFile: seedFileRaw === undefined ? undefined : path.resolve(cwd, seedFileRaw),

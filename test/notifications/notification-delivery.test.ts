@@ -9,6 +9,7 @@ import { GRAPH_NOTIFICATION_PUBLISHER } from '../../src/domain/notifications/ric
 import { openStore } from '../../src/storage/database.js';
 import { EmulatorClock } from '../../src/util/clock.js';
 import { makeCertificate } from '../helpers/certificates.js';
+import { ARTIFACT_SCOPES, calendarMeeting, SAMPLE_VTT } from '../helpers/artifacts.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, graph, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { receiverTls, WebhookReceiver, type ReceiverTls } from '../helpers/webhook-receiver.js';
@@ -264,6 +265,77 @@ for (const kind of STORES) {
         'communications/onlineMeetings/MSoxMjM0/transcripts/VjIjIzEx-late/content',
       );
       await graph(t, 'DELETE', `/v1.0/subscriptions/${sub.id}`, app);
+    });
+
+    test('a recorded session (#17) notifies transcript and recording subscribers, in the transaction that stores it', async () => {
+      const app = await t.appToken();
+      const alice = await t.userToken(C.alice.upn, ARTIFACT_SCOPES);
+      const { meetingId, joinWebUrl } = await calendarMeeting(t, alice, 'Notified sync');
+      const cert = makeCertificate();
+      const transcripts = await subscribe(app, {
+        changeType: 'created',
+        resource: 'communications/onlineMeetings/getAllTranscripts',
+        lifecycleNotificationUrl: life.url,
+        includeResourceData: true,
+        encryptionCertificate: base64Der(cert.certificate),
+        encryptionCertificateId: 'tenant-transcripts',
+      });
+      const recordings = await subscribe(app, {
+        changeType: 'created',
+        resource: `communications/onlineMeetings/${meetingId}/recordings`,
+        lifecycleNotificationUrl: life.url,
+      });
+      const record = async (startMs: number) => {
+        const res = await t.inject({
+          method: 'POST',
+          url: '/_emulator/sessions',
+          headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+          payload: JSON.stringify({
+            meeting: { joinWebUrl },
+            startDateTime: new Date(startMs).toISOString(),
+            endDateTime: new Date(startMs + 30 * 60_000).toISOString(),
+            participants: [
+              {
+                user: C.alice.upn,
+                intervals: [
+                  { joinDateTime: new Date(startMs).toISOString(), leaveDateTime: new Date(startMs + 30 * 60_000).toISOString() },
+                ],
+              },
+            ],
+            transcript: { content: SAMPLE_VTT },
+            recording: { contentType: 'video/mp4', contentBase64: Buffer.from('fake-mp4').toString('base64') },
+          }),
+        });
+        assert.equal(res.statusCode, 201, res.body);
+        return res.json() as Json;
+      };
+      // A session that started before the subscriptions existed is not announced (§3.3).
+      await record(clock.now() - 3_600_000);
+      const session = await record(clock.now() + 60_000);
+      await flush();
+      const items = hook.bodies().flatMap((b) => b.value) as Json[];
+      assert.equal(items.length, 2, JSON.stringify(items));
+      const t1 = items.find((i) => i.subscriptionId === transcripts.id)!;
+      assert.equal(t1.resource, `communications/onlineMeetings('${meetingId}')/transcripts('${session.transcriptId}')`);
+      assert.equal(t1.resourceData['@odata.type'], '#Microsoft.Graph.callTranscript');
+      const data = decrypt(t1.encryptedContent, cert.privateKey);
+      assert.equal(data.id, session.transcriptId);
+      assert.equal(data.meetingId, meetingId);
+      assert.equal(data.meetingOrganizer.user.id, C.alice.id);
+      assert.equal(data.transcriptContentUrl, `communications/onlineMeetings/${meetingId}/transcripts/${session.transcriptId}/content`);
+      const r1 = items.find((i) => i.subscriptionId === recordings.id)!;
+      assert.equal(r1.resource, `communications/onlineMeetings('${meetingId}')/recordings('${session.recordingId}')`);
+      assert.equal(r1.resourceData['@odata.type'], '#Microsoft.Graph.callRecording');
+      assert.equal(r1.encryptedContent, undefined);
+      // The notification leads to the artifact (§3.5: /users/{organizer}/onlineMeetings/{meetingId}/transcripts/{id}).
+      const got = await graph(
+        t,
+        'GET',
+        `/v1.0/users/${data.meetingOrganizer.user.id}/onlineMeetings/${data.meetingId}/transcripts/${data.id}`,
+        app,
+      );
+      assert.equal(got.statusCode, 200, got.body);
+      for (const sub of [transcripts, recordings]) await graph(t, 'DELETE', `/v1.0/subscriptions/${sub.id}`, app);
     });
 
     test('lifecycle with the clock: reauthorizationRequired under an hour (every 15 min), renewal resets, expiry removes (§3.9)', async () => {

@@ -6,6 +6,7 @@ import * as appCredentials from './005-app-credentials.js';
 import * as userProfile from './006-user-profile.js';
 import * as calendarEvents from './008-calendar-events.js';
 import * as refreshTokens from './009-refresh-tokens.js';
+import * as meetingArtifacts from './010-meeting-artifacts.js';
 import * as changeNotifications from './011-change-notifications.js';
 
 /** Every migration, in order. Names sort lexically, which is the order Kysely applies them in. */
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   '006-user-profile': userProfile,
   '008-calendar-events': calendarEvents,
   '009-refresh-tokens': refreshTokens,
+  '010-meeting-artifacts': meetingArtifacts,
   '011-change-notifications': changeNotifications,
 };
