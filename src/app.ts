@@ -266,7 +266,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const changeFeed = new ChangeFeed({
       db: store.db,
       clock,
-      random: deps.random ?? cryptoRandomness,
       renderEvent: (e) => eventJson(e, { serviceRoot: `${origin()}/v1.0`, userSegment: e.ownerId, zone: undefined, bodyText: false }),
     });
     const events = new EventService({

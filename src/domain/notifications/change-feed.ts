@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { enqueueChangeQuery, type Change } from '../../storage/repositories/subscription-repository.js';
 import type { Database } from '../../storage/tables.js';
-import type { Randomness } from '../../util/randomness.js';
 import { formatDateTime } from '../datetime.js';
 import type { CalendarEvent } from '../events/event.js';
 import { changeKey } from '../events/event-ids.js';
@@ -32,7 +32,6 @@ export class ChangeFeed {
     private readonly deps: {
       db: Kysely<Database>;
       clock: () => number;
-      random: Randomness;
       /** The event's JSON as GET returns it, for rich notifications (the HTTP view, injected so that the domain stays below it). */
       renderEvent?: (event: CalendarEvent) => Record<string, unknown>;
     },
@@ -40,7 +39,8 @@ export class ChangeFeed {
 
   private base(nowMs: number) {
     return {
-      changeId: this.deps.random.uuid(),
+      // Not from ID_SEED's sequence: an outbox row must not shift the ids of what is created after it.
+      changeId: randomUUID(),
       now: formatDateTime({ ms: nowMs, ticks: 0 }),
       giveUpAt: formatDateTime({ ms: nowMs + RETRY_HORIZON_MS, ticks: 0 }),
     };
