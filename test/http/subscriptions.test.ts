@@ -149,7 +149,7 @@ for (const kind of STORES) {
       assert.equal(afterCount, before, 'nothing was stored');
     };
 
-    test('a receiver that echoes wrongly, still encoded, too late, with an error, a redirect or as HTML makes the create fail', async () => {
+    test('a receiver that echoes wrongly, still encoded, too late, with an error, a redirect, as HTML or too long makes the create fail', async () => {
       secure.onValidation = (_q, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('something else');
       await refusedCreate('ValidationError', /must exactly match validationToken/);
       secure.onValidation = (q, res) =>
@@ -165,6 +165,9 @@ for (const kind of STORES) {
       await refusedCreate('ValidationError', /must respond with 200 OK/);
       assert.equal(plain.validations.length, 0);
       secure.onValidation = (q, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end(q.query.get('validationToken'));
+      await refusedCreate('ValidationError', /must respond with 200 OK/);
+      // An answer over 64 KiB is cut off (the service reads no more).
+      secure.onValidation = (_q, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(200_000));
       await refusedCreate('ValidationError', /must respond with 200 OK/);
       // Nobody listening.
       await refusedCreate('ValidationError', /must respond with 200 OK/, { notificationUrl: 'https://127.0.0.1:1/hook' });
