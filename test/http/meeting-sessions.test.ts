@@ -131,6 +131,21 @@ for (const kind of STORES) {
       await expect400(sessionBody(other.joinWebUrl, { meeting: { id: other.meetingId } }), /The meeting was deleted/);
     });
 
+    test('a transcript or recording of a meeting whose options forbid them is a 400 (JSON and the streamed upload)', async () => {
+      const locked = await calendarMeeting(t, alice, 'No records');
+      const patch = await graph(t, 'PATCH', `/v1.0/me/onlineMeetings/${locked.meetingId}`, alice, {
+        allowRecording: false,
+        allowTranscription: false,
+      });
+      assert.equal(patch.statusCode, 200, patch.body);
+      await expect400(sessionBody(locked.joinWebUrl, { recording: undefined }), /does not allow transcription/);
+      await expect400(sessionBody(locked.joinWebUrl, { transcript: undefined }), /does not allow recording/);
+      const s = await recordSession(t, sessionBody(locked.joinWebUrl, { recording: undefined, transcript: undefined }));
+      const up = await admin(t, 'PUT', `/_emulator/sessions/${s.id}/recording`, Buffer.from('bytes'), { 'content-type': 'video/mp4' });
+      assert.equal(up.statusCode, 400, up.body);
+      assert.match((up.json() as Json).error.message, /does not allow recording/);
+    });
+
     test('transcript cues become Teams-style VTT; speakers by id, UPN or display name', async () => {
       const s = await recordSession(
         t,
