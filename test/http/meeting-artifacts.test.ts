@@ -213,6 +213,16 @@ for (const kind of STORES) {
         assert.deepEqual(Object.keys(selected.json() as Json).sort(), ['@odata.context', 'callId', 'id']);
         expectError(await get(me('/transcripts?$select=nope')), 400, 'InvalidArgument');
         expectError(await get(me('/transcripts/MSMjMCMjbm9uZQ==')), 404, 'NotFound');
+        const correlated = await get(
+          me(`/transcripts?$filter=${encodeURIComponent(`contentCorrelationId eq '${tr.contentCorrelationId}'`)}`),
+        );
+        assert.deepEqual(
+          (correlated.json() as Json).value.map((x: Json) => x.id),
+          [s.transcriptId],
+        );
+        const none = await get(me(`/recordings?$filter=${encodeURIComponent("contentCorrelationId eq 'nothing-0'")}`));
+        assert.deepEqual((none.json() as Json).value, []);
+        expectError(await get(me(`/transcripts?$filter=${encodeURIComponent("callId eq 'x'")}`)), 400, 'InvalidArgument');
         const recs = await get(me('/recordings?$top=1'));
         assert.equal((recs.json() as Json).value.length, 1);
       });
@@ -451,6 +461,13 @@ for (const kind of STORES) {
           400,
           'BadRequest',
           /requires the meetingOrganizerUserId/,
+        );
+        // A subscription resource, not a GET endpoint (§2.4).
+        expectError(
+          await get(`/v1.0/communications/onlineMeetings/getAllTranscripts(meetingOrganizerUserId='${C.alice.id}')`, app),
+          404,
+          'NotFound',
+          /Requested API is not supported/,
         );
         expectError(
           await get(allPath('getAllTranscripts', `meetingOrganizerUserId='${C.bob.id}'`), app),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, graph, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { admin, ADMIN_KEY, ARTIFACT_SCOPES, calendarMeeting, recordSession, sessionBody } from '../helpers/artifacts.js';
@@ -123,12 +124,59 @@ for (const kind of STORES) {
       await expect400([], /The body must be a JSON object/);
     });
 
+    test('generated bad bodies (fast-check, fixed seed): never a 5xx, always a 400 in the envelope or a 201', async () => {
+      const base = sessionBody(m.joinWebUrl) as Record<string, unknown>;
+      const participant = base.participants as Array<Record<string, unknown>>;
+      const junk = fc.jsonValue({ maxDepth: 3 });
+      const body = fc.oneof(
+        junk,
+        fc.record({ key: fc.constantFrom(...Object.keys(base), 'x'), value: junk }).map(({ key, value }) => ({ ...base, [key]: value })),
+        fc
+          .record({ key: fc.constantFrom('user', 'displayName', 'email', 'intervals'), value: junk })
+          .map(({ key, value }) => ({ ...base, participants: [{ ...participant[0], [key]: value }] })),
+        fc.record({ key: fc.constantFrom('joinDateTime', 'leaveDateTime'), value: junk }).map(({ key, value }) => ({
+          ...base,
+          participants: [
+            { user: C.bob.upn, intervals: [{ joinDateTime: '2030-01-02T10:00:00Z', leaveDateTime: '2030-01-02T10:10:00Z', [key]: value }] },
+          ],
+        })),
+        fc.string({ maxLength: 300 }).map((content) => ({ ...base, transcript: { content: `WEBVTT\n\n${content}` } })),
+        junk.map((cues) => ({ ...base, transcript: { cues } })),
+      );
+      await fc.assert(
+        fc.asyncProperty(body, async (b) => {
+          const res = await admin(t, 'POST', '/_emulator/sessions', b);
+          assert.ok(
+            res.statusCode === 201 || res.statusCode === 400,
+            `${res.statusCode} ${res.body} for ${JSON.stringify(b).slice(0, 500)}`,
+          );
+          if (res.statusCode === 400) assert.ok((res.json() as Json).error.innerError['request-id']);
+        }),
+        { seed: 17, numRuns: 300 },
+      );
+    });
+
     test('a session of a deleted meeting is a 400', async () => {
       const other = await calendarMeeting(t, alice, 'To be deleted');
       const del = await graph(t, 'DELETE', `/v1.0/me/onlineMeetings/${other.meetingId}`, alice);
       assert.equal(del.statusCode, 204, del.body);
       await expect400(sessionBody(other.joinWebUrl), /The meeting was deleted/);
       await expect400(sessionBody(other.joinWebUrl, { meeting: { id: other.meetingId } }), /The meeting was deleted/);
+    });
+
+    test('a transcript or recording of a meeting whose options forbid them is a 400 (JSON and the streamed upload)', async () => {
+      const locked = await calendarMeeting(t, alice, 'No records');
+      const patch = await graph(t, 'PATCH', `/v1.0/me/onlineMeetings/${locked.meetingId}`, alice, {
+        allowRecording: false,
+        allowTranscription: false,
+      });
+      assert.equal(patch.statusCode, 200, patch.body);
+      await expect400(sessionBody(locked.joinWebUrl, { recording: undefined }), /does not allow transcription/);
+      await expect400(sessionBody(locked.joinWebUrl, { transcript: undefined }), /does not allow recording/);
+      const s = await recordSession(t, sessionBody(locked.joinWebUrl, { recording: undefined, transcript: undefined }));
+      const up = await admin(t, 'PUT', `/_emulator/sessions/${s.id}/recording`, Buffer.from('bytes'), { 'content-type': 'video/mp4' });
+      assert.equal(up.statusCode, 400, up.body);
+      assert.match((up.json() as Json).error.message, /does not allow recording/);
     });
 
     test('transcript cues become Teams-style VTT; speakers by id, UPN or display name', async () => {

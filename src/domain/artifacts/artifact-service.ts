@@ -173,9 +173,10 @@ export class ArtifactService {
   }
 
   // --- transcripts and recordings (§2) --------------------------------------------------------------
-  async transcripts(principal: Principal, path: MeetingOwnerPath, meetingId: string) {
+  /** `contentCorrelationId`: the list's one documented $filter (§2.4). */
+  async transcripts(principal: Principal, path: MeetingOwnerPath, meetingId: string, contentCorrelationId?: string) {
     const { owner, meeting } = await this.authorize(principal, path, 'transcript', meetingId);
-    return { owner, meeting, items: await artifacts.listTranscripts(this.db, meeting.id) };
+    return { owner, meeting, items: await artifacts.listTranscripts(this.db, meeting.id, contentCorrelationId) };
   }
 
   async transcript(principal: Principal, path: MeetingOwnerPath, meetingId: string, id: string) {
@@ -201,9 +202,9 @@ export class ArtifactService {
     return metadataVtt(parseVtt(item.content), Date.parse(item.created_date_time), 'en-us');
   }
 
-  async recordings(principal: Principal, path: MeetingOwnerPath, meetingId: string) {
+  async recordings(principal: Principal, path: MeetingOwnerPath, meetingId: string, contentCorrelationId?: string) {
     const { owner, meeting } = await this.authorize(principal, path, 'recording', meetingId);
-    return { owner, meeting, items: await artifacts.listRecordings(this.db, meeting.id) };
+    return { owner, meeting, items: await artifacts.listRecordings(this.db, meeting.id, contentCorrelationId) };
   }
 
   async recording(principal: Principal, path: MeetingOwnerPath, meetingId: string, id: string) {

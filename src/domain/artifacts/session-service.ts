@@ -80,6 +80,10 @@ function notificationResource(a: ArtifactFacts): Record<string, unknown> {
   };
 }
 
+const transcriptionNotAllowed = () =>
+  badRequest("'transcript': the meeting does not allow transcription (its allowTranscription option is false).");
+const recordingNotAllowed = () => badRequest("'recording': the meeting does not allow recording (its allowRecording option is false).");
+
 export const sessionNotFound = (id: string) =>
   new GraphError(404, 'SessionNotFound', `No meeting session has the id '${id.slice(0, 100)}'.`);
 
@@ -241,6 +245,7 @@ export class SessionService {
     const meetingRow = await artifacts.findMeetingRowById(this.db, session.meeting_id);
     if (!meetingRow || meetingRow.deleted_at !== null) throw badRequest(`The meeting of session '${sessionId}' was deleted.`);
     const meeting = rowToMeeting(meetingRow);
+    if (!meeting.options.allowRecording) throw recordingNotAllowed();
     const recordingId = artifactId(this.random.uuid(), {
       organizerId: meeting.organizerId,
       tenantId: meeting.tenantId,
@@ -382,6 +387,10 @@ export class SessionService {
     }
     const transcript = b.transcript === undefined || b.transcript === null ? undefined : await this.transcript(b.transcript);
     const recording = b.recording === undefined || b.recording === null ? undefined : recordingInput(b.recording);
+    // Teams makes no transcript or recording of a meeting whose options forbid them (fact sheet §2.8 of the
+    // onlineMeeting sheet: allowTranscription, allowRecording); such a body contradicts its meeting.
+    if (transcript && !meeting.options.allowTranscription) throw transcriptionNotAllowed();
+    if (recording && !meeting.options.allowRecording) throw recordingNotAllowed();
     return { meeting, start, end, participants, transcript, recording };
   }
 

@@ -74,12 +74,13 @@ export async function artifactRoutes(app: FastifyInstance, opts: ArtifactRoutesO
   const listArtifacts =
     (kind: 'transcripts' | 'recordings'): RouteHandlerMethod =>
     async (request, reply) => {
-      const q = queryOptions(request, ['$top', '$select']);
+      const q = queryOptions(request, ['$top', '$select', '$filter']);
       const top = q.$top === undefined ? undefined : topValue(q.$top, MAX_PAGE);
+      const correlation = q.$filter === undefined ? undefined : correlationFilter(q.$filter);
       const found =
         kind === 'transcripts'
-          ? await artifacts.transcripts(request.principal, owner(request), params(request).meetingId!)
-          : await artifacts.recordings(request.principal, owner(request), params(request).meetingId!);
+          ? await artifacts.transcripts(request.principal, owner(request), params(request).meetingId!, correlation)
+          : await artifacts.recordings(request.principal, owner(request), params(request).meetingId!, correlation);
       const items = top === undefined ? found.items : found.items.slice(0, top);
       const json = (r: (typeof found.items)[number]) =>
         kind === 'transcripts' ? transcriptJson(r, root(request)) : recordingJson(r, root(request));
@@ -218,6 +219,13 @@ function queryOptions(request: FastifyRequest, supported: string[]): Record<stri
     out[canonical] = value;
   }
   return out;
+}
+
+/** §2.4: the documented list filter, `contentCorrelationId eq '…'` (property name in any case). */
+function correlationFilter(filter: string): string {
+  const m = /^\s*contentCorrelationId\s+eq\s+'([^']{1,200})'\s*$/i.exec(filter);
+  if (!m) throw invalidArgument("Only the filter contentCorrelationId eq '{id}' is supported on this list.");
+  return m[1]!;
 }
 
 function expandRecords(expand: string | undefined): boolean {

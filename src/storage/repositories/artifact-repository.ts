@@ -110,22 +110,34 @@ export async function attendanceRecords(db: Db, sessionId: string) {
   return db.selectFrom('attendance_records').selectAll().where('session_id', '=', sessionId).orderBy('position').execute();
 }
 
-export async function listTranscripts(db: Db, meetingId: string): Promise<TranscriptRow[]> {
-  return db.selectFrom('transcripts').selectAll().where('meeting_id', '=', meetingId).orderBy('sequence').execute();
+/** The columns a listing shows: never the content, which may be megabytes per transcript. */
+const META = [
+  'id',
+  'session_id',
+  'meeting_id',
+  'organizer_id',
+  'tenant_id',
+  'call_id',
+  'content_correlation_id',
+  'created_date_time',
+  'end_date_time',
+  'sequence',
+] as const;
+
+export async function listTranscripts(db: Db, meetingId: string, contentCorrelationId?: string) {
+  let q = db.selectFrom('transcripts').select(META).where('meeting_id', '=', meetingId);
+  if (contentCorrelationId !== undefined) q = q.where('content_correlation_id', '=', contentCorrelationId);
+  return q.orderBy('sequence').execute();
 }
 
 export async function findTranscript(db: Db, meetingId: string, id: string): Promise<TranscriptRow | undefined> {
   return db.selectFrom('transcripts').selectAll().where('meeting_id', '=', meetingId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function listRecordings(db: Db, meetingId: string): Promise<RecordingRow[]> {
-  return db
-    .selectFrom('recordings')
-    .selectAll()
-    .where('meeting_id', '=', meetingId)
-    .where('complete', '=', 1)
-    .orderBy('sequence')
-    .execute();
+export async function listRecordings(db: Db, meetingId: string, contentCorrelationId?: string): Promise<RecordingRow[]> {
+  let q = db.selectFrom('recordings').selectAll().where('meeting_id', '=', meetingId).where('complete', '=', 1);
+  if (contentCorrelationId !== undefined) q = q.where('content_correlation_id', '=', contentCorrelationId);
+  return q.orderBy('sequence').execute();
 }
 
 export async function findRecording(db: Db, meetingId: string, id: string): Promise<RecordingRow | undefined> {
