@@ -128,12 +128,12 @@ export class NotificationDelivery {
       await Promise.all(
         fresh.map(async (row) => {
           seen.add(row.id);
-          tally.attempted++;
           const outcome = await this.attempt(row).catch((err: unknown) => {
             this.deps.log.error({ err, id: row.id }, 'a change notification attempt failed unexpectedly');
             return 'failed' as const;
           });
           tally[outcome]++;
+          if (outcome !== 'postponed') tally.attempted++;
         }),
       );
       if (this.#closed) break;

@@ -335,6 +335,43 @@ for (const kind of STORES) {
         app,
       );
       assert.equal(got.statusCode, 200, got.body);
+
+      // A recording streamed after the session is announced once its upload is complete.
+      hook.notifications.length = 0;
+      const later = await t.inject({
+        method: 'POST',
+        url: '/_emulator/sessions',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({
+          meeting: { joinWebUrl },
+          startDateTime: new Date(clock.now() + 120_000).toISOString(),
+          endDateTime: new Date(clock.now() + 900_000).toISOString(),
+          participants: [
+            {
+              user: C.alice.upn,
+              intervals: [
+                {
+                  joinDateTime: new Date(clock.now() + 120_000).toISOString(),
+                  leaveDateTime: new Date(clock.now() + 900_000).toISOString(),
+                },
+              ],
+            },
+          ],
+        }),
+      });
+      assert.equal(later.statusCode, 201, later.body);
+      const upload = await t.inject({
+        method: 'PUT',
+        url: `/_emulator/sessions/${(later.json() as Json).id}/recording`,
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'video/mp4' },
+        payload: Buffer.alloc(300_000, 7),
+      });
+      assert.ok(upload.statusCode < 300, upload.body);
+      await flush();
+      const streamed = hook.bodies().flatMap((b) => b.value) as Json[];
+      assert.equal(streamed.length, 1);
+      assert.equal(streamed[0].subscriptionId, recordings.id);
+      assert.equal(streamed[0].resourceData.id, (upload.json() as Json).recordingId);
       for (const sub of [transcripts, recordings]) await graph(t, 'DELETE', `/v1.0/subscriptions/${sub.id}`, app);
     });
 

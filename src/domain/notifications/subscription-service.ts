@@ -111,8 +111,8 @@ export class SubscriptionService {
     const clientState = str('clientState', 128);
     const certificate = str('encryptionCertificate', 65_536);
     const certificateId = str('encryptionCertificateId', 128);
-    if (includeResourceData) this.requireCertificate(certificate);
-    else if (certificate !== undefined) this.requireCertificate(certificate);
+    // §3.1: required with includeResourceData; checked whenever given, so a bad one never waits for the first notification.
+    if (includeResourceData || certificate !== undefined) this.requireCertificate(certificate);
     const tls = str('latestSupportedTlsVersion', 10);
     if (tls !== undefined && !TLS_VERSIONS.includes(tls))
       throw subscriptionInvalid(`latestSupportedTlsVersion must be one of ${TLS_VERSIONS.join(', ')}.`);
