@@ -224,6 +224,26 @@ for (const kind of STORES) {
       assert.equal(r6.statusCode, 403, 'OnlineMeetingTranscript.Read.All is missing');
     });
 
+    test('list pages by 100 with @odata.nextLink; the control API needs the admin key', async () => {
+      const bob = `users/${C.bob.id}/events`;
+      const ids: string[] = [];
+      for (let i = 0; i < 101; i++)
+        ids.push(
+          ((await graph(t, 'POST', '/v1.0/subscriptions', app, eventsSub({ resource: bob, notificationUrl: plain.url }))).json() as Json)
+            .id,
+        );
+      const first = (await graph(t, 'GET', '/v1.0/subscriptions', app)).json() as Json;
+      assert.equal(first.value.length, 100);
+      const next = new URL(first['@odata.nextLink']);
+      const second = (await graph(t, 'GET', `${next.pathname}${next.search}`, app)).json() as Json;
+      const seen = [...first.value, ...second.value].map((v: Json) => v.id);
+      for (const id of ids) assert.ok(seen.includes(id));
+      assert.equal(second['@odata.nextLink'], undefined);
+      for (const id of ids) await graph(t, 'DELETE', `/v1.0/subscriptions/${id}`, app);
+      assert.equal((await t.inject({ method: 'GET', url: '/_emulator/notifications' })).statusCode, 401);
+      assert.equal((await t.inject({ method: 'POST', url: '/_emulator/notifications/flush' })).statusCode, 401);
+    });
+
     test('transcripts and recordings: created only, lifecycleNotificationUrl past 1 hour, one per app and resource', async () => {
       await new DirectoryService(t.testStore.store.db).grantApplicationPermission(C.scheduler.clientId, 'OnlineMeetingTranscript.Read.All');
       await new DirectoryService(t.testStore.store.db).grantApplicationPermission(C.scheduler.clientId, 'OnlineMeetingRecording.Read.All');
