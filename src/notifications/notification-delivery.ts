@@ -260,7 +260,7 @@ export class NotificationDelivery {
     if (s.include_resource_data === 1 && row.resource_json !== null && s.encryption_certificate) {
       const cert = parseEncryptionCertificate(s.encryption_certificate);
       if (typeof cert === 'string') throw new Error(`the subscription's certificate: ${cert}`);
-      item.encryptedContent = encryptedContent(row.resource_json, cert, s.encryption_certificate_id);
+      item.encryptedContent = encryptedContent(selected(row.resource_json, s.resource), cert, s.encryption_certificate_id);
       collection.validationTokens = [
         await validationToken(this.deps.keys.active, { appId: s.application_id, tenantId: s.tenant_id, nowMs: this.deps.clock() }),
       ];
@@ -355,6 +355,22 @@ export class NotificationDelivery {
       throw validationNotOk(`the answer's Content-Type is '${outcome.contentType}', not text/plain`);
     if (outcome.body !== token) throw validationMismatch();
   }
+}
+
+/**
+ * Events spec §7: a rich Outlook subscription names the properties it wants with `$select` in its resource
+ * (`me/events?$select=subject,start`); the rest is left out of the encrypted data (ids and annotations stay).
+ */
+function selected(resourceJson: string, resource: string): string {
+  const query = resource.split('?')[1];
+  if (query === undefined) return resourceJson;
+  const select = new URLSearchParams(query).get('$select');
+  if (!select) return resourceJson;
+  const wanted = new Set(select.split(',').map((p) => p.trim().toLowerCase()));
+  const data = JSON.parse(resourceJson) as Record<string, unknown>;
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(data).filter(([k]) => k === 'id' || k.startsWith('@odata.') || wanted.has(k.toLowerCase()))),
+  );
 }
 
 function endpointOf(url: string): string {

@@ -224,6 +224,26 @@ for (const kind of STORES) {
       assert.equal(payload.appid, GRAPH_NOTIFICATION_PUBLISHER);
       assert.equal(payload.tid, C.tenantId);
       await graph(t, 'DELETE', `/v1.0/subscriptions/${sub.id}`, app);
+
+      // $select in the resource narrows the encrypted data (events spec §7).
+      hook.notifications.length = 0;
+      const narrow = await subscribe(app, {
+        changeType: 'created',
+        resource: `users/${C.alice.id}/events?$select=subject,start`,
+        includeResourceData: true,
+        encryptionCertificate: base64Der(cert.certificate),
+      });
+      await graph(t, 'POST', `/v1.0/users/${C.alice.id}/events`, app, event('Narrow'));
+      await flush();
+      const narrowed = decrypt((hook.bodies()[0]!.value[0] as Json).encryptedContent, cert.privateKey);
+      assert.deepEqual(
+        Object.keys(narrowed)
+          .filter((k) => !k.startsWith('@odata.'))
+          .sort(),
+        ['id', 'start', 'subject'],
+      );
+      assert.equal(narrowed.subject, 'Narrow');
+      await graph(t, 'DELETE', `/v1.0/subscriptions/${narrow.id}`, app);
     });
 
     test('transcripts: the ChangeFeed notifies subscribers that existed before transcription started, encrypted (§3.3, §3.5)', async () => {
