@@ -38,6 +38,12 @@ export interface SessionServiceDeps {
   db: Kysely<Database>;
   clock: () => number;
   random?: Randomness;
+  /**
+   * Runs inside the transaction that stores what a session created (recordSession), or that completes a
+   * streamed recording (attachRecording), so that a write it makes (a change-notification outbox row,
+   * issue #18) commits or rolls back with the artifacts. It throws to refuse the whole write.
+   */
+  inTransaction?: (tx: Transaction<Database>, recorded: RecordedSession) => Promise<void>;
 }
 
 const transcriptionNotAllowed = () =>
@@ -87,6 +93,15 @@ export class SessionService {
       created_date_time: start,
       end_date_time: end,
     };
+    const recorded: RecordedSession = {
+      id: sessionId,
+      attendanceReportId: reportId,
+      transcriptId,
+      recordingId,
+      meetingId: meeting.id,
+      tenantId: meeting.tenantId,
+      organizerId: meeting.organizerId,
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         await this.db.transaction().execute(async (tx) => {
@@ -134,6 +149,7 @@ export class SessionService {
             });
             await writeChunks(tx, recordingId, bytes);
           }
+          await this.deps.inTransaction?.(tx, recorded);
         });
         break;
       } catch (err) {
@@ -144,15 +160,7 @@ export class SessionService {
         throw err;
       }
     }
-    return {
-      id: sessionId,
-      attendanceReportId: reportId,
-      transcriptId,
-      recordingId,
-      meetingId: meeting.id,
-      tenantId: meeting.tenantId,
-      organizerId: meeting.organizerId,
-    };
+    return recorded;
   }
 
   /**
@@ -203,6 +211,15 @@ export class SessionService {
       chunk_size: CHUNK_BYTES,
       complete: 0,
     });
+    const recorded: RecordedSession = {
+      id: sessionId,
+      attendanceReportId: session.report_id,
+      transcriptId: null,
+      recordingId,
+      meetingId: session.meeting_id,
+      tenantId: session.tenant_id,
+      organizerId: session.organizer_id,
+    };
     let size = 0;
     try {
       let position = 0;
@@ -232,6 +249,7 @@ export class SessionService {
         try {
           await this.db.transaction().execute(async (tx) => {
             await artifacts.completeRecording(tx, recordingId, size, await artifacts.nextSequence(tx));
+            await this.deps.inTransaction?.(tx, recorded);
           });
           break;
         } catch (err) {
@@ -243,16 +261,7 @@ export class SessionService {
       await artifacts.deleteRecording(this.db, recordingId).catch(() => {});
       throw err;
     }
-    return {
-      id: sessionId,
-      attendanceReportId: session.report_id,
-      transcriptId: null,
-      recordingId,
-      meetingId: session.meeting_id,
-      tenantId: session.tenant_id,
-      organizerId: session.organizer_id,
-      size,
-    };
+    return { ...recorded, size };
   }
 
   private async validate(body: unknown): Promise<ValidSession> {
