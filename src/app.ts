@@ -362,7 +362,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         db: store.db,
         clock,
         random: deps.random,
-        notifications: { feed: changeFeed, queued: () => notifications.wake() },
+        // Issue #18: a session's transcript and recording queue their notifications in the transaction that stores them.
+        inTransaction: async (tx, recorded) => {
+          await changeFeed.sessionRecorded(tx, recorded);
+          // The poll finds them within a second of the commit too.
+          setImmediate(() => notifications.wake());
+        },
       }),
       // contentBase64 is for small recordings; larger ones go through the streamed PUT (README).
       sessionBodyLimitBytes: Math.max(config.bodyLimitBytes, 64 * 1024 * 1024),

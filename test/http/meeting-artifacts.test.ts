@@ -498,6 +498,16 @@ for (const kind of STORES) {
         );
       });
 
+      test("a deleted meeting's transcripts leave getAllTranscripts", async () => {
+        const gone = await calendarMeeting(t, alice, 'Deleted later', []);
+        const gs = await recordSession(t, sessionBody(gone.joinWebUrl, { recording: undefined }));
+        const all = allPath('getAllTranscripts', `meetingOrganizerUserId='${C.alice.id}'`) + '?$top=100';
+        assert.ok(((await get(all, app)).json() as Json).value.some((x: Json) => x.id === gs.transcriptId));
+        assert.equal((await graph(t, 'DELETE', `/v1.0/me/onlineMeetings/${gone.meetingId}`, alice)).statusCode, 204);
+        assert.ok(!((await get(all, app)).json() as Json).value.some((x: Json) => x.id === gs.transcriptId));
+        expectError(await get(`/v1.0/me/onlineMeetings/${gone.meetingId}/transcripts/${gs.transcriptId}`), 404, 'NotFound');
+      });
+
       test('paging with @odata.nextLink, delta with @odata.deltaLink through new sessions', async () => {
         const first = await get(`${allPath('getAllTranscripts', `meetingOrganizerUserId='${C.alice.id}'`)}/delta?$top=1`, app);
         assert.equal(first.statusCode, 200, first.body);

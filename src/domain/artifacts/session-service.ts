@@ -10,7 +10,6 @@ import { badRequest, GraphError, payloadTooLarge } from '../errors.js';
 import type { Meeting } from '../meetings/meeting.js';
 import { decodeMeetingId, encodeMeetingId, threadFromJoinUrl } from '../meetings/meeting-ids.js';
 import { artifactId } from './artifact-ids.js';
-import type { ChangeFeed } from '../notifications/change-feed.js';
 import { parseTimestamp, parseVtt, renderTeamsVtt } from './vtt.js';
 
 /** Recording bytes are stored in rows of this size (the last one shorter). */
@@ -40,44 +39,11 @@ export interface SessionServiceDeps {
   clock: () => number;
   random?: Randomness;
   /**
-   * Change notifications (issue #18): a created transcript or recording queues its notifications in the
-   * transaction that stores it; `queued` lets the deliverer start at once.
+   * Runs inside the transaction that stores what a session created (recordSession), or that completes a
+   * streamed recording (attachRecording), so that a write it makes (a change-notification outbox row,
+   * issue #18) commits or rolls back with the artifacts. It throws to refuse the whole write.
    */
-  notifications?: { feed: ChangeFeed; queued: () => void };
-}
-
-interface ArtifactFacts {
-  kind: 'transcripts' | 'recordings';
-  id: string;
-  tenantId: string;
-  meetingId: string;
-  organizerId: string;
-  callId: string;
-  contentCorrelationId: string;
-  start: string;
-  end: string;
-}
-
-/**
- * The decrypted `data` of a rich transcript or recording notification (artifacts spec §3.5): the ids, the
- * content URL relative to the service root, and the organizer; recordings carry `content: null`.
- */
-function notificationResource(a: ArtifactFacts): Record<string, unknown> {
-  const url = `communications/onlineMeetings/${a.meetingId}/${a.kind}/${a.id}/content`;
-  return {
-    id: a.id,
-    meetingId: a.meetingId,
-    callId: a.callId,
-    contentCorrelationId: a.contentCorrelationId,
-    createdDateTime: a.start,
-    endDateTime: a.end,
-    ...(a.kind === 'transcripts' ? { transcriptContentUrl: url } : { recordingContentUrl: url, content: null }),
-    meetingOrganizer: {
-      application: null,
-      device: null,
-      user: { userIdentityType: 'aadUser', id: a.organizerId, displayName: null, tenantId: a.tenantId },
-    },
-  };
+  inTransaction?: (tx: Transaction<Database>, recorded: RecordedSession) => Promise<void>;
 }
 
 const transcriptionNotAllowed = () =>
@@ -99,23 +65,6 @@ export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {
     this.db = deps.db;
     this.random = deps.random ?? cryptoRandomness;
-  }
-
-  /** Queues the notifications of a created artifact inside `tx` (artifacts spec §3.3: subscribed before the session started). */
-  private async announce(tx: Transaction<Database>, a: ArtifactFacts): Promise<void> {
-    const n = this.deps.notifications;
-    if (!n) return;
-    await tx.executeQuery(
-      n.feed.artifactCreated({
-        kind: a.kind,
-        tenantId: a.tenantId,
-        meetingId: a.meetingId,
-        organizerId: a.organizerId,
-        artifactId: a.id,
-        startedAt: a.start,
-        resource: notificationResource(a),
-      }),
-    );
   }
 
   /** Validates a session body (400s naming each problem) and writes everything it describes at once. */
@@ -143,6 +92,15 @@ export class SessionService {
       content_correlation_id: correlation,
       created_date_time: start,
       end_date_time: end,
+    };
+    const recorded: RecordedSession = {
+      id: sessionId,
+      attendanceReportId: reportId,
+      transcriptId,
+      recordingId,
+      meetingId: meeting.id,
+      tenantId: meeting.tenantId,
+      organizerId: meeting.organizerId,
     };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -175,18 +133,8 @@ export class SessionService {
             })),
           );
           let sequence = await artifacts.nextSequence(tx);
-          const facts = {
-            tenantId: meeting.tenantId,
-            meetingId: meeting.id,
-            organizerId: meeting.organizerId,
-            callId,
-            contentCorrelationId: correlation,
-            start,
-            end,
-          };
           if (transcriptId !== null && transcriptText !== null) {
             await artifacts.insertTranscript(tx, { ...common, id: transcriptId, sequence: sequence++, content: transcriptText });
-            await this.announce(tx, { ...facts, kind: 'transcripts', id: transcriptId });
           }
           if (recordingId !== null && input.recording) {
             const bytes = input.recording.bytes;
@@ -200,8 +148,8 @@ export class SessionService {
               complete: 1,
             });
             await writeChunks(tx, recordingId, bytes);
-            await this.announce(tx, { ...facts, kind: 'recordings', id: recordingId });
           }
+          await this.deps.inTransaction?.(tx, recorded);
         });
         break;
       } catch (err) {
@@ -212,16 +160,7 @@ export class SessionService {
         throw err;
       }
     }
-    if (transcriptId !== null || recordingId !== null) this.deps.notifications?.queued();
-    return {
-      id: sessionId,
-      attendanceReportId: reportId,
-      transcriptId,
-      recordingId,
-      meetingId: meeting.id,
-      tenantId: meeting.tenantId,
-      organizerId: meeting.organizerId,
-    };
+    return recorded;
   }
 
   /**
@@ -256,7 +195,6 @@ export class SessionService {
       .select('content_correlation_id')
       .where('session_id', '=', sessionId)
       .executeTakeFirst();
-    const correlation = transcript?.content_correlation_id ?? `${this.random.uuid()}-0`;
     await artifacts.insertRecording(this.db, {
       id: recordingId,
       session_id: sessionId,
@@ -264,7 +202,7 @@ export class SessionService {
       meeting_id: session.meeting_id,
       organizer_id: session.organizer_id,
       call_id: session.call_id,
-      content_correlation_id: correlation,
+      content_correlation_id: transcript?.content_correlation_id ?? `${this.random.uuid()}-0`,
       created_date_time: session.start_date_time,
       end_date_time: session.end_date_time,
       sequence: null,
@@ -273,6 +211,15 @@ export class SessionService {
       chunk_size: CHUNK_BYTES,
       complete: 0,
     });
+    const recorded: RecordedSession = {
+      id: sessionId,
+      attendanceReportId: session.report_id,
+      transcriptId: null,
+      recordingId,
+      meetingId: session.meeting_id,
+      tenantId: session.tenant_id,
+      organizerId: session.organizer_id,
+    };
     let size = 0;
     try {
       let position = 0;
@@ -302,18 +249,7 @@ export class SessionService {
         try {
           await this.db.transaction().execute(async (tx) => {
             await artifacts.completeRecording(tx, recordingId, size, await artifacts.nextSequence(tx));
-            // Graph sees the recording (and its subscribers hear of it) only once it is complete.
-            await this.announce(tx, {
-              kind: 'recordings',
-              id: recordingId,
-              tenantId: session.tenant_id,
-              meetingId: session.meeting_id,
-              organizerId: session.organizer_id,
-              callId: session.call_id,
-              contentCorrelationId: correlation,
-              start: session.start_date_time,
-              end: session.end_date_time,
-            });
+            await this.deps.inTransaction?.(tx, recorded);
           });
           break;
         } catch (err) {
@@ -325,17 +261,7 @@ export class SessionService {
       await artifacts.deleteRecording(this.db, recordingId).catch(() => {});
       throw err;
     }
-    this.deps.notifications?.queued();
-    return {
-      id: sessionId,
-      attendanceReportId: session.report_id,
-      transcriptId: null,
-      recordingId,
-      meetingId: session.meeting_id,
-      tenantId: session.tenant_id,
-      organizerId: session.organizer_id,
-      size,
-    };
+    return { ...recorded, size };
   }
 
   private async validate(body: unknown): Promise<ValidSession> {

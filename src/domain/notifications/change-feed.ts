@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CompiledQuery, Kysely } from 'kysely';
-import { enqueueChangeQuery, type Change } from '../../storage/repositories/subscription-repository.js';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import { artifactFacts, enqueueChangeQuery, type Change } from '../../storage/repositories/subscription-repository.js';
 import type { Database } from '../../storage/tables.js';
 import { formatDateTime } from '../datetime.js';
 import type { CalendarEvent } from '../events/event.js';
@@ -72,6 +72,48 @@ export class ChangeFeed {
       subscribedBy: formatDateTime({ ms: nowMs, ticks: 0 }),
     };
     return enqueueChangeQuery(this.deps.db, change);
+  }
+
+  /**
+   * Issue #17's SessionService.inTransaction hook: inside the transaction that stored a session's transcript
+   * and recording (or completed a streamed recording), queue their notifications, so that they commit or roll
+   * back with the artifacts. The session's start is when transcription started (§3.3).
+   */
+  async sessionRecorded(tx: Transaction<Database>, recorded: { transcriptId: string | null; recordingId: string | null }): Promise<void> {
+    for (const [kind, id] of [
+      ['transcripts', recorded.transcriptId],
+      ['recordings', recorded.recordingId],
+    ] as const) {
+      if (id === null) continue;
+      const row = await artifactFacts(tx, kind, id);
+      if (!row) continue;
+      const url = `communications/onlineMeetings/${row.meeting_id}/${kind}/${row.id}/content`;
+      await tx.executeQuery(
+        this.artifactCreated({
+          kind,
+          tenantId: row.tenant_id,
+          meetingId: row.meeting_id,
+          organizerId: row.organizer_id,
+          artifactId: row.id,
+          startedAt: row.created_date_time,
+          // §3.5's decrypted data: ids, the content URL relative to the service root, the organizer; recordings carry content: null.
+          resource: {
+            id: row.id,
+            meetingId: row.meeting_id,
+            callId: row.call_id,
+            contentCorrelationId: row.content_correlation_id,
+            createdDateTime: row.created_date_time,
+            endDateTime: row.end_date_time,
+            ...(kind === 'transcripts' ? { transcriptContentUrl: url } : { recordingContentUrl: url, content: null }),
+            meetingOrganizer: {
+              application: null,
+              device: null,
+              user: { userIdentityType: 'aadUser', id: row.organizer_id, displayName: null, tenantId: row.tenant_id },
+            },
+          },
+        }),
+      );
+    }
   }
 
   /**

@@ -185,7 +185,17 @@ export async function organizerArtifacts<T extends 'transcripts' | 'recordings'>
     ])
     .where('tenant_id', '=', filter.tenantId)
     .where('organizer_id', '=', filter.organizerId)
-    .where('sequence', '>', filter.afterSequence);
+    .where('sequence', '>', filter.afterSequence)
+    // A deleted meeting's artifacts are not served (its per-meeting paths answer 404 too).
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('meetings')
+          .select('meetings.id')
+          .whereRef('meetings.id', '=', sql.ref(`${table}.meeting_id`))
+          .where('meetings.deleted_at', 'is', null),
+      ),
+    );
   if (table === 'recordings') q = q.where(sql.ref('complete'), '=', 1);
   if (filter.start !== undefined) q = q.where('created_date_time', '>=', filter.start);
   if (filter.end !== undefined) q = q.where('created_date_time', '<', filter.end);

@@ -1,4 +1,4 @@
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { StoreKind } from '../database.js';
 import type { Database, NotificationOutboxTable, OutboxRow, SubscriptionRow, SubscriptionsTable } from '../tables.js';
 import type { Insertable } from 'kysely';
@@ -253,4 +253,13 @@ export async function claimReauthorization(db: Db, id: string, previous: string 
 /** Delivered or dropped items older than `cutoff` are of no use (the control API lists recent ones). */
 export async function purgeFinished(db: Db, cutoff: string): Promise<void> {
   await db.deleteFrom('notification_outbox').where('status', '<>', 'pending').where('created_at', '<', cutoff).execute();
+}
+
+/** What a notification says about a stored transcript or recording (artifacts spec §3.5), read inside the transaction that stored it. */
+export async function artifactFacts(db: Db | Transaction<Database>, kind: 'transcripts' | 'recordings', id: string) {
+  return db
+    .selectFrom(kind)
+    .select(['id', 'tenant_id', 'meeting_id', 'organizer_id', 'call_id', 'content_correlation_id', 'created_date_time', 'end_date_time'])
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
