@@ -219,7 +219,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const meetings = new MeetingService({
       db: store.db,
       write: store.write,
+      writeExclusive: store.writeExclusive,
       read: store.read,
+      quota: config.throttling.enabled ? config.throttling.meetingQuotaPerUserMonth : 0,
       directory,
       origin,
       linkStyle: config.linkStyle,
@@ -307,7 +309,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       origin,
       importLimitBytes: Math.max(config.bodyLimitBytes, 256 * 1024 * 1024),
     });
-    registerThrottling(app, { config: config.throttling, db: store.db, directory, clock });
+    registerThrottling(app, { config: config.throttling, clock });
     registerODataMetadata(app);
     const users = new UserService(store.db, directory, clock);
     for (const prefix of ['/v1.0', '/beta']) {
