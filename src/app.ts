@@ -207,7 +207,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const requestOrigin = (request: FastifyRequest) => impersonatedOrigin(impersonating, request) ?? ownRequestOrigin(request);
 
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, clock);
-    const signIn = new SignInProtection({ clock });
+    const signIn = new SignInProtection({ clock, processes: config.workers });
     const tokenService = new TokenService(store.db, tokens, keys, clock, signIn);
     const directory = new DirectoryLookups(store.db);
     const state = new EmulatorState({ db: store.db, seed: async () => void (await seed()), clock });
