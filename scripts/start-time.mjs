@@ -6,6 +6,7 @@
 // checkout. The programmatic server is measured with a given dataDir (kept, as a suite's global setup would) and
 // with the default fresh temporary one (a new CA each time).
 import { spawn } from 'node:child_process';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { performance } from 'node:perf_hooks';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -33,10 +34,10 @@ const health = (url, ca) =>
       .on('error', reject);
   });
 
-/** One `npm start`: milliseconds from spawn to the first answered health request; the server is stopped after. */
-async function npmStart() {
+/** One `npm start` (or `node dist/server.js`): ms from spawn to the first answered health request; stopped after. */
+async function npmStart(direct = false) {
   const t0 = performance.now();
-  const server = spawn('npm', ['start'], {
+  const server = spawn(direct ? process.execPath : 'npm', direct ? ['dist/server.js'] : ['start'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', WORKERS: '1' },
@@ -56,8 +57,11 @@ async function npmStart() {
     await health(ready.url, fs.readFileSync(ready.caFile));
     return performance.now() - t0;
   } finally {
-    process.kill(-server.pid, 'SIGTERM');
+    // npm passes SIGTERM on to the server (README "Quick start"); the whole group only if that did not stop it.
+    server.kill('SIGTERM');
+    const timer = setTimeout(() => process.kill(-server.pid, 'SIGKILL'), 15_000);
     await exited;
+    clearTimeout(timer);
   }
 }
 
@@ -98,20 +102,23 @@ try {
   await npmStart(); // creates the data directory, the CA and the database: not counted
   await programmatic(true);
   const npm = [];
+  const node = [];
   const created = [];
   const imported = [];
   const fresh = [];
   for (let i = 0; i < runs; i++) {
     npm.push(await npmStart());
+    node.push(await npmStart(true));
     const p = await programmatic(true);
     imported.push(p.importMs);
     created.push(p.createMs);
     fresh.push((await programmatic(false)).createMs);
     console.log(
-      `run ${i + 1}: npm start ${npm.at(-1).toFixed(0)} ms; import ${p.importMs.toFixed(0)} ms, create() ${p.createMs.toFixed(0)} ms (dataDir), ${fresh.at(-1).toFixed(0)} ms (fresh temporary)`,
+      `run ${i + 1}: npm start ${npm.at(-1).toFixed(0)} ms, node dist/server.js ${node.at(-1).toFixed(0)} ms; import ${p.importMs.toFixed(0)} ms, create() ${p.createMs.toFixed(0)} ms (dataDir), ${fresh.at(-1).toFixed(0)} ms (fresh temporary)`,
     );
   }
   summary('npm start → first answered request', npm);
+  summary('node dist/server.js → first answered request', node);
   summary("import('graph-meetings')", imported);
   summary('GraphMeetingsServer.create({ dataDir }) → first answered request', created);
   summary('GraphMeetingsServer.create() (fresh temporary dataDir, new CA) → first answered request', fresh);
