@@ -20,7 +20,8 @@ import { GraphMeetingsServer } from '../src/programmatic.js';
  *   replaced by the running server's origin. `my-client.js` / `your-app.js` stand for the reader's program; the
  *   folder holds one that calls the service (and fails unless the CA is trusted).
  * - `<!-- snippet: MODE (reason) -->` on the last line before the fence changes that: `not-run (reason)` for a
- *   block that cannot run here (a reason is required), `node-test` (run with `node --test`), `vitest-global-setup`,
+ *   block that cannot run here (a reason is required), `typecheck (reason)` for a TypeScript block that cannot run
+ *   here but must still pass `tsc --strict` on its own, `node-test` (run with `node --test`), `vitest-global-setup`,
  *   `jest-global-setup` (run as the test runner would), `seed-file` (a JSON fixture, validated as SEED_FILE).
  * - Any other block (```, ```yaml, …) must carry `not-run`: this test fails on an unmarked block it cannot run.
  * - Every package a TypeScript or JavaScript snippet imports must be named in an `npm install` earlier in the
@@ -32,7 +33,7 @@ import { GraphMeetingsServer } from '../src/programmatic.js';
  */
 const README = fs.readFileSync('README.md', 'utf8');
 const ORIGIN_PLACEHOLDER = 'https://127.0.0.1:8443';
-const MODES = new Set(['not-run', 'node-test', 'vitest-global-setup', 'jest-global-setup', 'seed-file']);
+const MODES = new Set(['not-run', 'typecheck', 'node-test', 'vitest-global-setup', 'jest-global-setup', 'seed-file']);
 
 interface Snippet {
   line: number;
@@ -96,7 +97,10 @@ describe('the README', () => {
     const problems: string[] = [];
     for (const s of all) {
       if (s.mode !== undefined && !MODES.has(s.mode)) problems.push(`line ${s.line}: unknown snippet mode '${s.mode}'`);
-      if (s.mode === 'not-run' && !s.reason?.trim()) problems.push(`line ${s.line}: not-run needs a reason in parentheses`);
+      if ((s.mode === 'not-run' || s.mode === 'typecheck') && !s.reason?.trim()) {
+        problems.push(`line ${s.line}: ${s.mode} needs a reason in parentheses`);
+      }
+      if (s.mode === 'typecheck' && s.lang !== 'ts') problems.push(`line ${s.line}: typecheck is for \`\`\`ts blocks`);
       if (s.mode === undefined && !['ts', 'js', 'sh', 'bash', 'json'].includes(s.lang)) {
         problems.push(`line ${s.line}: a \`\`\`${s.lang} block that this test cannot run: mark it <!-- snippet: not-run (why) -->`);
       }
@@ -140,15 +144,47 @@ describe("the README's snippets, run against a real server", { skip: !built && '
     const client = `const res = await fetch(process.env.GRAPH_MEETINGS_URL + '/_emulator/health');\nif (res.status !== 200) process.exit(1);\n`;
     fs.writeFileSync(path.join(dir, 'my-client.js'), client);
     fs.writeFileSync(path.join(dir, 'your-app.js'), client);
+    // tsc reads only, so it checks the TypeScript blocks (in a folder of its own) while the snippets run.
+    typechecked = typecheck().then(
+      () => undefined,
+      (err: { stdout?: string }) => `tsc --strict: ${err.stdout ?? err}`,
+    );
   });
   after(async () => {
     await gm?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const typescript: string[] = [];
+  /** Every TypeScript block that is run or marked typecheck, as the file tsc --strict checks. */
+  const typescript: Array<{ file: string; code: () => string }> = [];
+  let typechecked: Promise<string | undefined>;
+  const typecheck = async () => {
+    const folder = path.join(dir, 'typecheck');
+    fs.mkdirSync(folder);
+    for (const t of typescript) fs.writeFileSync(path.join(folder, t.file), t.code());
+    const compilerOptions = {
+      strict: true,
+      target: 'ES2022',
+      module: 'Node16',
+      moduleResolution: 'Node16',
+      lib: ['ES2023'],
+      types: ['node'],
+      noEmit: true,
+      skipLibCheck: true,
+    };
+    fs.writeFileSync(path.join(folder, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: typescript.map((t) => t.file) }));
+    await run(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+      cwd: folder,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+  };
   for (const s of all) {
     if (s.mode === 'not-run') continue;
+    if (s.mode === 'typecheck') {
+      typescript.push({ file: `snippet-${s.line}.ts`, code: () => place(s.code) });
+      continue;
+    }
     const name = `README.md line ${s.line} (${s.mode ?? s.lang})`;
     const base = `snippet-${s.line}`;
 
@@ -203,7 +239,7 @@ describe("the README's snippets, run against a real server", { skip: !built && '
       });
     } else if (s.lang === 'ts' || s.lang === 'js') {
       const file = `${base}.${s.lang === 'ts' ? 'ts' : 'mjs'}`;
-      if (s.lang === 'ts') typescript.push(file);
+      if (s.lang === 'ts') typescript.push({ file, code: () => place(s.code) });
       test(`${name} runs on its own`, async () => {
         fs.writeFileSync(path.join(dir, file), place(s.code));
         await node(['--import', 'tsx', file], { NODE_EXTRA_CA_CERTS: gm.caFile });
@@ -224,24 +260,7 @@ describe("the README's snippets, run against a real server", { skip: !built && '
   }
 
   test('the TypeScript snippets pass tsc --strict', { skip: typescript.length === 0 }, async () => {
-    const config = {
-      compilerOptions: {
-        strict: true,
-        target: 'ES2022',
-        module: 'Node16',
-        moduleResolution: 'Node16',
-        lib: ['ES2023', 'DOM'],
-        types: ['node'],
-        noEmit: true,
-        skipLibCheck: true,
-      },
-      files: typescript,
-    };
-    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config));
-    try {
-      await node([path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
-    } catch (err) {
-      assert.fail(`tsc --strict: ${(err as { stdout?: string }).stdout ?? err}`);
-    }
+    const problem = await typechecked;
+    if (problem) assert.fail(problem);
   });
 });
