@@ -42,13 +42,13 @@ import { BrowserSessions } from './identity/sign-in/browser-sessions.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
 import { isEmpty } from './storage/repositories/directory-repository.js';
 import { loadAdminKey, type AdminKey } from './emulator/admin-key.js';
+import { lazySchemaCompilers } from './http/lazy-schema-compilers.js';
 import { loadSeed, parseSeedFile, SeedFileError } from './emulator/seed-file.js';
 import { EmulatorState } from './emulator/state.js';
 import { answerPlainHttp, logIfCertificateRefused, logTlsRefusals } from './http/plain-http-hint.js';
 import { emulatorRoutes } from './http/routes/emulator.js';
 import { EmulatorClock } from './util/clock.js';
 import { seededRandomness, type Randomness } from './util/randomness.js';
-import pinoPretty from 'pino-pretty';
 import { dataDirWarnings } from './storage/data-dir.js';
 import { cacheBudget } from './util/memory-budget.js';
 import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
@@ -151,7 +151,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         serializers: { req: serializeRequest },
         ...(config.logFormat === 'pretty'
           ? // Synchronous, in this thread: a worker-thread transport would lose the last lines of a crash.
-            { stream: pinoPretty({ sync: true, destination: deps.logStream ?? 1, ...(deps.logStream ? { colorize: false } : {}) }) }
+            {
+              stream: (await import('pino-pretty')).default({
+                sync: true,
+                destination: deps.logStream ?? 1,
+                ...(deps.logStream ? { colorize: false } : {}),
+              }),
+            }
           : deps.logStream
             ? { stream: deps.logStream }
             : {}),
@@ -169,6 +175,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       // Idle connections are closed by gracefulClose, which knows which ones have requests in flight.
       forceCloseConnections: false,
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+      // Each route's schemas are compiled on its first request, not at start (lazy-schema-compilers.ts).
+      schemaController: lazySchemaCompilers(),
       // Slow clients (slowloris) must not hold connections: headers within HEADERS_TIMEOUT_MS, the
       // whole request within 30 s; an idle keep-alive connection is closed after 72 s, as Fastify does.
       requestTimeout: 30_000,
