@@ -215,7 +215,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const requestOrigin = (request: FastifyRequest) => impersonatedOrigin(impersonating, request) ?? ownRequestOrigin(request);
 
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, clock);
-    const signIn = new SignInProtection({ clock });
+    const signIn = new SignInProtection({ clock, processes: config.workers });
     const tokenService = new TokenService(store.db, tokens, keys, clock, signIn);
     const directory = new DirectoryLookups(store.db);
     const state = new EmulatorState({ db: store.db, seed: async () => void (await seed()), clock });
@@ -227,7 +227,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const meetings = new MeetingService({
       db: store.db,
       write: store.write,
+      writeExclusive: store.writeExclusive,
       read: store.read,
+      quota: config.throttling.enabled ? config.throttling.meetingQuotaPerUserMonth : 0,
       directory,
       origin,
       linkStyle: config.linkStyle,
@@ -315,7 +317,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       origin,
       importLimitBytes: Math.max(config.bodyLimitBytes, 256 * 1024 * 1024),
     });
-    registerThrottling(app, { config: config.throttling, db: store.db, directory, clock });
+    registerThrottling(app, { config: config.throttling, clock });
     registerODataMetadata(app);
     const users = new UserService(store.db, directory, clock);
     for (const prefix of ['/v1.0', '/beta']) {
