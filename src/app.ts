@@ -302,6 +302,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       signIn,
     });
     await app.register(webPages, { db: store.db });
+    // Meetings that happen (issue #17); a change-notification outbox joins its writes through `inTransaction`.
+    const sessions = new SessionService({ db: store.db, clock, random: deps.random });
     await app.register(emulatorRoutes, {
       db: store.db,
       adminKey,
@@ -309,7 +311,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       clock: emulatorClock,
       origin,
       importLimitBytes: Math.max(config.bodyLimitBytes, 256 * 1024 * 1024),
-      sessions: new SessionService({ db: store.db, clock, random: deps.random }),
+      sessions,
       // contentBase64 is for small recordings; larger ones go through the streamed PUT (README).
       sessionBodyLimitBytes: Math.max(config.bodyLimitBytes, 64 * 1024 * 1024),
       recordingUploadLimitBytes: config.recordingUploadLimitBytes,

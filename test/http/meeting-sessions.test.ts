@@ -243,6 +243,41 @@ for (const kind of STORES) {
       assert.equal(empty.statusCode, 400, empty.body);
     });
 
+    test('an upload that never finished (a crash) is replaced by the next one, and Graph never saw it', async () => {
+      const s = await recordSession(t, sessionBody(m.joinWebUrl, { recording: undefined, transcript: undefined }));
+      const db = t.testStore.store.db;
+      const session = await db.selectFrom('meeting_sessions').selectAll().where('id', '=', s.id).executeTakeFirstOrThrow();
+      await db
+        .insertInto('recordings')
+        .values({
+          id: 'MSMjMCMjY3Jhc2hlZA==',
+          session_id: s.id,
+          tenant_id: session.tenant_id,
+          meeting_id: session.meeting_id,
+          organizer_id: session.organizer_id,
+          call_id: session.call_id,
+          content_correlation_id: 'x-0',
+          created_date_time: session.start_date_time,
+          end_date_time: session.end_date_time,
+          sequence: null,
+          content_type: 'video/mp4',
+          size: 0,
+          chunk_size: 262144,
+          complete: 0,
+        })
+        .execute();
+      await db
+        .insertInto('recording_chunks')
+        .values({ recording_id: 'MSMjMCMjY3Jhc2hlZA==', position: 0, data: Buffer.from('half') })
+        .execute();
+      const list = await graph(t, 'GET', `/v1.0/me/onlineMeetings/${m.meetingId}/recordings`, alice);
+      assert.ok(!(list.json() as Json).value.some((r: Json) => r.id === 'MSMjMCMjY3Jhc2hlZA=='), 'an unfinished upload is not served');
+      const up = await admin(t, 'PUT', `/_emulator/sessions/${s.id}/recording`, Buffer.from('whole'), { 'content-type': 'video/webm' });
+      assert.equal(up.statusCode, 201, up.body);
+      const left = await db.selectFrom('recordings').select(['id', 'content_type']).where('session_id', '=', s.id).execute();
+      assert.deepEqual(left, [{ id: (up.json() as Json).recordingId, content_type: 'video/webm' }]);
+    });
+
     test('export carries sessions and recording bytes (base64); import restores them; reset removes them', async () => {
       const s = await recordSession(t, sessionBody(m.joinWebUrl));
       const exported = await admin(t, 'GET', '/_emulator/export');
