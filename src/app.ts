@@ -45,13 +45,13 @@ import { BrowserSessions } from './identity/sign-in/browser-sessions.js';
 import { migrateToLatest, openStore, type Store } from './storage/database.js';
 import { isEmpty } from './storage/repositories/directory-repository.js';
 import { loadAdminKey, type AdminKey } from './emulator/admin-key.js';
+import { lazySchemaCompilers } from './http/lazy-schema-compilers.js';
 import { loadSeed, parseSeedFile, SeedFileError } from './emulator/seed-file.js';
 import { EmulatorState } from './emulator/state.js';
 import { answerPlainHttp, logIfCertificateRefused, logTlsRefusals } from './http/plain-http-hint.js';
 import { emulatorRoutes } from './http/routes/emulator.js';
 import { EmulatorClock } from './util/clock.js';
 import { seededRandomness, type Randomness } from './util/randomness.js';
-import pinoPretty from 'pino-pretty';
 import { dataDirWarnings } from './storage/data-dir.js';
 import { cacheBudget } from './util/memory-budget.js';
 import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
@@ -154,7 +154,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         serializers: { req: serializeRequest },
         ...(config.logFormat === 'pretty'
           ? // Synchronous, in this thread: a worker-thread transport would lose the last lines of a crash.
-            { stream: pinoPretty({ sync: true, destination: deps.logStream ?? 1, ...(deps.logStream ? { colorize: false } : {}) }) }
+            {
+              stream: (await import('pino-pretty')).default({
+                sync: true,
+                destination: deps.logStream ?? 1,
+                ...(deps.logStream ? { colorize: false } : {}),
+              }),
+            }
           : deps.logStream
             ? { stream: deps.logStream }
             : {}),
@@ -172,6 +178,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       // Idle connections are closed by gracefulClose, which knows which ones have requests in flight.
       forceCloseConnections: false,
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+      // Each route's schemas are compiled on its first request, not at start (lazy-schema-compilers.ts).
+      schemaController: lazySchemaCompilers(),
       // Slow clients (slowloris) must not hold connections: headers within HEADERS_TIMEOUT_MS, the
       // whole request within 30 s; an idle keep-alive connection is closed after 72 s, as Fastify does.
       requestTimeout: 30_000,
@@ -210,7 +218,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const requestOrigin = (request: FastifyRequest) => impersonatedOrigin(impersonating, request) ?? ownRequestOrigin(request);
 
     const tokens = new AccessTokens(keys, config.tokenLifetimeSeconds, clock);
-    const signIn = new SignInProtection({ clock });
+    const signIn = new SignInProtection({ clock, processes: config.workers });
     const tokenService = new TokenService(store.db, tokens, keys, clock, signIn);
     const directory = new DirectoryLookups(store.db);
     const state = new EmulatorState({ db: store.db, seed: async () => void (await seed()), clock });
@@ -222,7 +230,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const meetings = new MeetingService({
       db: store.db,
       write: store.write,
+      writeExclusive: store.writeExclusive,
       read: store.read,
+      quota: config.throttling.enabled ? config.throttling.meetingQuotaPerUserMonth : 0,
       directory,
       origin,
       linkStyle: config.linkStyle,
@@ -317,7 +327,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       recordingUploadLimitBytes: config.recordingUploadLimitBytes,
       directoryChanged: () => directory.clear(),
     });
-    registerThrottling(app, { config: config.throttling, db: store.db, directory, clock });
+    registerThrottling(app, { config: config.throttling, clock });
     registerODataMetadata(app);
     const users = new UserService(store.db, directory, clock);
     const artifacts = new ArtifactService({ db: store.db, directory, clock });

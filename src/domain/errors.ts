@@ -33,6 +33,18 @@ export class GraphError extends Error {
   }
 }
 
+/**
+ * Graph's throttling answer (fact sheet §6.5): 429, Retry-After, and {"error":{"code":"TooManyRequests",
+ * "message":"Please retry again later.","innerError":{"code":"429","message":"Please retry after","status":"429",…}}}.
+ */
+export function tooManyRequests(retryAfterSeconds: number, detail: string): GraphError {
+  return new GraphError(429, 'TooManyRequests', 'Please retry again later.', {
+    headers: { 'retry-after': String(retryAfterSeconds) },
+    innerError: { code: '429', message: 'Please retry after', status: '429' },
+    detail,
+  });
+}
+
 const bearerChallenge = (error?: string) =>
   error
     ? `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="${error}"`

@@ -1,8 +1,9 @@
 import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import forge from 'node-forge';
+import type forgeModule from 'node-forge';
 import { ensurePrivateDir, makePrivate } from '../storage/data-dir.js';
 
 /**
@@ -110,6 +111,15 @@ function serverCertUsable(certFile: string, keyFile: string, caPem: string, host
   }
 }
 
+const require = createRequire(import.meta.url);
+/**
+ * node-forge writes certificates, which happens on a data directory's first start or when a host is added; loading
+ * all of it took about 0.1 s of every start, and issue #15 asks for a start in about a second. A start with the
+ * certificates in place only reads the CA's name constraints, with forge's ASN.1 reader alone (about a tenth).
+ */
+const loadForge = () => require('node-forge') as typeof forgeModule;
+const loadAsn1 = () => require('node-forge/lib/asn1') as typeof forgeModule.asn1;
+
 function rsaKeyPair() {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -120,6 +130,7 @@ function rsaKeyPair() {
 }
 
 function baseCert(publicKeyPem: string, days: number) {
+  const forge = loadForge();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
   // Positive serial: clear the top bit of a random 16-byte number.
@@ -139,7 +150,7 @@ const NAME_CONSTRAINTS_OID = '2.5.29.30';
  * that trusts it visits. Loopback is permitted as 127.0.0.0/8 and ::1/128.
  */
 function nameConstraints(names: readonly string[]) {
-  const { asn1 } = forge;
+  const asn1 = loadAsn1();
   const subtrees = names.flatMap((n) => {
     const ip = net.isIP(n);
     let bytes: string | undefined;
@@ -166,15 +177,22 @@ function ipv6Bytes(address: string): string {
 
 /** A CA's permitted names, as written by nameConstraints(); undefined for a CA without the extension. */
 export function permittedNames(caPem: string): string[] | undefined {
-  const ext = (forge.pki.certificateFromPem(caPem).extensions as Array<{ id: string; value?: string }>).find(
-    (e) => e.id === NAME_CONSTRAINTS_OID,
+  const asn1 = loadAsn1();
+  type Asn1 = forgeModule.asn1.Asn1;
+  // Certificate ::= SEQUENCE { tbsCertificate, … }; the extensions are tbsCertificate's [3] (RFC 5280 §4.1).
+  const tbs = (asn1.fromDer(new X509Certificate(caPem).raw.toString('binary')).value as Asn1[])[0]!;
+  const extensions = (tbs.value as Asn1[]).find((v) => v.tagClass === asn1.Class.CONTEXT_SPECIFIC && v.type === 3);
+  // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+  const ext = ((extensions?.value as Asn1[] | undefined)?.[0]?.value as Asn1[] | undefined)?.find(
+    (e) => asn1.derToOid((e.value as Asn1[])[0]!.value as string) === NAME_CONSTRAINTS_OID,
   );
-  if (!ext?.value) return undefined;
-  const root = forge.asn1.fromDer(ext.value);
-  const permitted = (root.value as forge.asn1.Asn1[]).find((v) => v.type === 0);
+  const extValue = (ext?.value as Asn1[] | undefined)?.at(-1)?.value as string | undefined;
+  if (!extValue) return undefined;
+  const root = asn1.fromDer(extValue);
+  const permitted = (root.value as Asn1[]).find((v) => v.type === 0);
   if (!permitted) return [];
-  return (permitted.value as forge.asn1.Asn1[]).map((subtree) => {
-    const base = (subtree.value as forge.asn1.Asn1[])[0]!;
+  return (permitted.value as Asn1[]).map((subtree) => {
+    const base = (subtree.value as Asn1[])[0]!;
     const raw = base.value as string;
     if (base.type === 2) return raw;
     const addr = raw.slice(0, raw.length / 2);
@@ -193,6 +211,7 @@ function covers(permitted: string[], name: string): boolean {
 }
 
 function createCa(names: readonly string[]): { cert: string; key: string } {
+  const forge = loadForge();
   const keys = rsaKeyPair();
   const cert = baseCert(keys.publicKey, CA_DAYS);
   const subject = [
@@ -212,6 +231,7 @@ function createCa(names: readonly string[]): { cert: string; key: string } {
 }
 
 function createServerCert(caPem: string, caKeyPem: string, hosts: string[]): { cert: string; key: string } {
+  const forge = loadForge();
   const ca = forge.pki.certificateFromPem(caPem);
   const keys = rsaKeyPair();
   const cert = baseCert(keys.publicKey, SERVER_DAYS);

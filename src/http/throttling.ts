@@ -1,13 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_SIMULATED_ATTEMPTS, type ThrottlingConfig } from '../config/config.js';
-import { authorizeMeetingOwner, type MeetingOwnerPath } from '../domain/authorization.js';
-import { formatDateTime } from '../domain/datetime.js';
-import type { DirectoryLookups } from '../domain/directory/directory-lookups.js';
-import { badRequest, GraphError } from '../domain/errors.js';
+import { badRequest, tooManyRequests } from '../domain/errors.js';
 import type { Principal } from '../identity/access-tokens.js';
-import { findMeetingByExternalId } from '../storage/repositories/meeting-repository.js';
-import type { Database } from '../storage/tables.js';
 import { LruCache } from '../util/lru-cache.js';
 
 /**
@@ -23,9 +17,8 @@ import { LruCache } from '../util/lru-cache.js';
  *   instances each process enforces the limits on its own share of the traffic (N processes allow up to N times
  *   the rate). Counting in the database would cost a write per request, more than the requests themselves.
  * - Meeting quota (THROTTLE=on): an organizer may create MEETING_QUOTA_PER_USER_MONTH meetings (default 2,000)
- *   per calendar month, UTC. The count comes from the meetings table, so every process and instance sees the
- *   same number; deleted meetings count too (they were created; their tombstones outlive the month).
- *   createOrGet that finds an existing meeting creates nothing and is never refused by the quota.
+ *   per calendar month, UTC. It is not a hook here: the meeting service counts inside the insert's write
+ *   (meeting-service.ts insertAllocating), which is what makes it exact across processes and instances.
  * - Simulation (SIMULATE_THROTTLING, independent of THROTTLE): answers 429 with Retry-After: 1 on demand, so
  *   that clients can exercise their retry paths deterministically. See ThrottleSimulator.
  *
@@ -35,9 +28,6 @@ import { LruCache } from '../util/lru-cache.js';
  */
 export interface ThrottlingOptions {
   config: ThrottlingConfig;
-  db: Kysely<Database>;
-  directory: DirectoryLookups;
-  /** The clock meetings are stamped with (their creationDateTime decides the month they count in). */
   clock?: () => number;
   /** For SIMULATE_THROTTLING=P%. */
   random?: () => number;
@@ -49,17 +39,6 @@ export const SIMULATE_HEADER = 'x-graph-meetings-simulate-throttle';
 export const RATE_WINDOW_SECONDS = 10;
 /** What a simulated 429 asks clients to wait: the SDKs then retry after one second (client-compat §2.5, §3.6). */
 const SIMULATED_RETRY_AFTER_SECONDS = 1;
-/** A creation holds its organizer's quota lock at most this long; its response normally releases it much sooner. */
-const QUOTA_LOCK_MAX_HOLD_MS = 30_000;
-
-/** §6.5: Graph's throttling answer. */
-export function tooManyRequests(retryAfterSeconds: number, detail: string): GraphError {
-  return new GraphError(429, 'TooManyRequests', 'Please retry again later.', {
-    headers: { 'retry-after': String(retryAfterSeconds) },
-    innerError: { code: '429', message: 'Please retry after', status: '429' },
-    detail,
-  });
-}
 
 /**
  * Adds the throttling hooks to the root instance; call it before the Graph routes are registered so that
@@ -70,48 +49,28 @@ export function registerThrottling(app: FastifyInstance, opts: ThrottlingOptions
   const clock = opts.clock ?? Date.now;
   const simulator = config.simulate.mode === 'off' ? undefined : new ThrottleSimulator(config.simulate, clock, opts.random);
   const rates = config.enabled ? new RateLimits(config.appRps, config.tenantRps, clock) : undefined;
-  const quota =
-    config.enabled && config.meetingQuotaPerUserMonth > 0 ? new MeetingQuota(opts, config.meetingQuotaPerUserMonth, clock) : undefined;
-  if (!simulator && !rates && !quota) return;
+  if (!simulator && !rates) return;
 
-  if (simulator || rates) {
-    // preParsing: after every onRequest hook (the Graph scope's authentication sets request.principal), before
-    // the body is read, so that a throttled request costs no parsing and is refused ahead of any 400.
-    app.addHook('preParsing', (request, _reply, payload, done) => {
-      const principal = graphPrincipal(request);
-      if (principal) {
-        try {
-          simulator?.check(request, principal);
-          rates?.check(principal);
-        } catch (err) {
-          return done(err as Error);
-        }
+  // preParsing: after every onRequest hook (the Graph scope's authentication sets request.principal), before
+  // the body is read, so that a throttled request costs no parsing and is refused ahead of any 400.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const principal = graphPrincipal(request);
+    if (principal) {
+      try {
+        simulator?.check(request, principal);
+        rates?.check(principal);
+      } catch (err) {
+        return done(err as Error);
       }
-      done(null, payload);
-    });
-  }
-  if (quota) {
-    // preHandler: the createOrGet check needs the parsed body (its externalId). Callback-style, so that
-    // the requests that create nothing (most of them) cost no promise.
-    app.addHook('preHandler', (request, reply, done) => {
-      const principal = graphPrincipal(request);
-      if (!principal || request.method !== 'POST' || !MEETING_CREATION.test(request.routeOptions.url ?? '')) return done();
-      quota.check(request, reply, principal).then(() => done(), done);
-    });
-    app.addHook('onResponse', (request, _reply, done) => {
-      quota.release(request);
-      done();
-    });
-  }
+    }
+    done(null, payload);
+  });
 }
 
 /** The caller of a Graph request; undefined for everything outside the Graph scope (Entra, pages, 404s). */
 function graphPrincipal(request: FastifyRequest): Principal | undefined {
   return (request as { principal?: Principal }).principal;
 }
-
-/** The routes that create meetings (§3.1, §3.2); /communications/onlineMeetings creates nothing in v1.0. */
-const MEETING_CREATION = /\/(me|users\/:userId)\/onlineMeetings(\/createOrGet)?$/i;
 
 // ---------------------------------------------------------------------------------------------------
 // Simulation.
@@ -228,118 +187,5 @@ class RateLimits {
       wait,
       app && !app.allowed ? 'per-app rate limit (THROTTLE_APP_RPS)' : 'per-tenant rate limit (THROTTLE_TENANT_RPS)',
     );
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Monthly meeting quota.
-
-/** The calendar month (UTC) around `nowMs`, as stored creationDateTime bounds, and the seconds left in it. */
-export function utcMonth(nowMs: number): { start: string; end: string; secondsLeft: number } {
-  const now = new Date(nowMs);
-  const startMs = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-  const endMs = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-  return {
-    start: formatDateTime({ ms: startMs, ticks: 0 }),
-    end: formatDateTime({ ms: endMs, ticks: 0 }),
-    secondsLeft: Math.max(1, Math.ceil((endMs - nowMs) / 1000)),
-  };
-}
-
-/**
- * MEETING_QUOTA_PER_USER_MONTH. The count is `COUNT(*) … WHERE tenant_id = ? AND organizer_id = ? AND
- * creation_date_time >= month start AND < next month start`: creationDateTime is stored as UTC text with seven
- * fractional digits, so text order is time order, and the (tenant_id, organizer_id, external_id) index narrows
- * the scan to the organizer's own meetings.
- *
- * Count-then-create is two steps, so within this process the creations of one organizer are serialized from
- * the count until the response, which makes the quota exact per process however many requests race. Across
- * processes the count is shared (it is the database), but two processes creating for the same organizer at the
- * same instant when exactly one meeting is left could both pass; closing that needs the count inside the
- * creating transaction, in MeetingService.
- *
- * The refusal's Retry-After is the true number of seconds until the next month starts. Both SDKs cap their
- * wait at 180 s (client-compat §2.5, §3.6) and retry three times, so an app should treat a quota 429 from a
- * create as final rather than rely on its SDK's retries.
- */
-class MeetingQuota {
-  readonly #locks = new KeyedMutex();
-  readonly #held = new WeakMap<FastifyRequest, () => void>();
-
-  constructor(
-    private readonly opts: ThrottlingOptions,
-    private readonly quota: number,
-    private readonly clock: () => number,
-  ) {}
-
-  async check(request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
-    const { userId } = request.params as { userId?: string };
-    const path: MeetingOwnerPath = userId === undefined ? { me: true } : { me: false, userId };
-    let organizer;
-    try {
-      organizer = await authorizeMeetingOwner(this.opts.directory, principal, path, 'write');
-    } catch (err) {
-      // The route answers the same 400/403/404 from the same check; the quota is not the caller's problem yet.
-      if (err instanceof GraphError) return;
-      throw err;
-    }
-
-    const release = await this.#locks.acquire(`${organizer.tenant_id}|${organizer.id}`, QUOTA_LOCK_MAX_HOLD_MS);
-    this.#held.set(request, release);
-    // The response may never finish normally (client gone); the raw close still comes.
-    reply.raw.once('close', release);
-
-    const externalId = (request.body as { externalId?: unknown } | undefined)?.externalId;
-    if (/\/createOrGet$/i.test(request.routeOptions.url ?? '') && typeof externalId === 'string' && externalId.trim() !== '') {
-      const existing = await findMeetingByExternalId(this.opts.db, organizer.tenant_id, organizer.id, externalId);
-      if (existing) return; // 200 with the stored meeting: nothing is created
-    }
-
-    const month = utcMonth(this.clock());
-    const row = await this.opts.db
-      .selectFrom('meetings')
-      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-      .where('tenant_id', '=', organizer.tenant_id)
-      .where('organizer_id', '=', organizer.id)
-      .where('creation_date_time', '>=', month.start)
-      .where('creation_date_time', '<', month.end)
-      .executeTakeFirstOrThrow();
-    const created = Number(row.n);
-    if (created >= this.quota) {
-      throw tooManyRequests(
-        month.secondsLeft,
-        `meeting quota: ${created} of ${this.quota} meetings created by ${organizer.id} this month (MEETING_QUOTA_PER_USER_MONTH)`,
-      );
-    }
-  }
-
-  release(request: FastifyRequest): void {
-    this.#held.get(request)?.();
-    this.#held.delete(request);
-  }
-}
-
-/** One holder per key at a time, in arrival order; a holder that never releases is released after `maxHoldMs`. */
-class KeyedMutex {
-  readonly #tails = new Map<string, Promise<void>>();
-
-  async acquire(key: string, maxHoldMs: number): Promise<() => void> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    let unlock!: () => void;
-    const mine = new Promise<void>((resolve) => (unlock = resolve));
-    const tail = previous.then(() => mine);
-    this.#tails.set(key, tail);
-    await previous;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      clearTimeout(timer);
-      unlock();
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    };
-    const timer = setTimeout(release, maxHoldMs);
-    timer.unref();
-    return release;
   }
 }

@@ -41,6 +41,14 @@ export const entra = {
       90002,
       `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
     ),
+  /** A token request whose body is not form-encoded (RFC 6749 §4.1.3: application/x-www-form-urlencoded). */
+  notFormEncoded: () =>
+    new EntraError(
+      400,
+      'invalid_request',
+      900144,
+      'The request body must be form-encoded (Content-Type: application/x-www-form-urlencoded).',
+    ),
   missingParameter: (name: string) =>
     new EntraError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`),
   unsupportedGrant: (grant: string) =>

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { LruCache } from '../util/lru-cache.js';
 import { entra } from './entra-errors.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
@@ -17,7 +18,11 @@ import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
  * - Bounded hashing: scrypt runs on Node's shared thread pool, which token signing and verification use
  *   too. At most `maxConcurrentHashes` run at once and at most `maxQueuedHashes` wait; an attempt beyond
  *   that is answered at once with Entra's throttling error instead of queueing without limit, so a flood
- *   of bad passwords cannot starve everyone else.
+ *   of bad passwords cannot starve everyone else. Each hash keeps a core busy for its ~45 ms, so the bound
+ *   is half the machine's cores shared by the serving processes (hashingSlots): a flood leaves the other
+ *   half to the event loop (TLS handshakes, token signing, every other request). Measured with
+ *   scripts/password-flood.ts on 2 cores: 2 slots let a flood take both cores and a client-credentials
+ *   token took ~500 ms during it, 1 slot ~190 ms (README, Reliability and security).
  *
  * The state is in memory, per process (bounded by the process's cache budget): several instances each
  * count their own failures, as Entra's own datacenters each keep their own counters.
@@ -25,9 +30,20 @@ import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
 export interface SignInProtectionOptions {
   threshold?: number;
   lockoutSeconds?: number;
+  /** Default: hashingSlots(the machine's cores, `processes`). */
   maxConcurrentHashes?: number;
   maxQueuedHashes?: number;
+  /** The processes serving on this machine (WORKERS), which share its cores. */
+  processes?: number;
   clock?: () => number;
+}
+
+/**
+ * How many password hashes one process runs at once: half the cores, shared by the serving processes, and
+ * at least one (so that sign-in works at all).
+ */
+export function hashingSlots(cores: number, processes = 1): number {
+  return Math.max(1, Math.floor(cores / 2 / Math.max(1, processes)));
 }
 
 export interface PasswordAttempt {
@@ -65,7 +81,7 @@ export class SignInProtection {
   constructor(options: SignInProtectionOptions = {}) {
     this.threshold = options.threshold ?? 10;
     this.lockoutSeconds = options.lockoutSeconds ?? 60;
-    this.maxConcurrentHashes = options.maxConcurrentHashes ?? 2;
+    this.maxConcurrentHashes = options.maxConcurrentHashes ?? hashingSlots(os.availableParallelism(), options.processes);
     this.maxQueuedHashes = options.maxQueuedHashes ?? 8;
     this.#clock = options.clock ?? Date.now;
   }

@@ -550,42 +550,45 @@ describe('cli: migrate and seeding', () => {
   });
 });
 
-describe('cli: user add --password-stdin (issue #11 item 10)', () => {
-  test('reads the password from standard input, never from argv', async () => {
+describe('cli: --password-stdin (issue #11 item 10)', () => {
+  /** Runs the CLI with `stdin` piped to it, as `printf %s "$PW" | graph-meetings … --password-stdin` would. */
+  const withStdin = (dir: string, args: string[], stdin: string) =>
+    new Promise<Run>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', ...args],
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', DATABASE_URL: '' } },
+        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      );
+      child.stdin!.end(stdin);
+    });
+  const passwordHash = (dir: string, id: string) => {
+    const db = new Database(path.join(dir, 'graph-meetings.sqlite'), { readonly: true });
+    try {
+      return (db.prepare('select password_hash from users where id = ?').get(id) as { password_hash: string }).password_hash;
+    } finally {
+      db.close();
+    }
+  };
+  const userAdd = (upn: string) => ['user', 'add', '--tenant', 'contoso.test', '--upn', upn, '--name', 'Pat', '--password-stdin', '--json'];
+
+  test('user add and user set-password read the password from standard input, never from argv', async () => {
     const dir = tempDir();
     try {
       await seedDemo(dir);
-      const password = 'Stdin-Passw0rd!';
-      const run = await new Promise<Run>((resolve) => {
-        const child = execFile(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            'src/cli/main.ts',
-            'user',
-            'add',
-            '--tenant',
-            'contoso.test',
-            '--upn',
-            'pat@contoso.test',
-            '--name',
-            'Pat',
-            '--password-stdin',
-            '--json',
-          ],
-          { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', DATABASE_URL: '' } },
-          (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
-        );
-        child.stdin!.end(`${password}\n`);
-      });
-      const user = json<Result<'userAdd'>>(run);
-      const db = new Database(path.join(dir, 'graph-meetings.sqlite'), { readonly: true });
-      const row = db.prepare('select password_hash from users where id = ?').get(user.id) as { password_hash: string };
-      db.close();
       const { verifyPassword } = await import('../../src/identity/secrets.js');
-      assert.equal(await verifyPassword(password, row.password_hash), true);
-      assert.equal(await verifyPassword(`${password}\n`, row.password_hash), false);
+      const password = 'Stdin-Passw0rd!';
+      const user = json<Result<'userAdd'>>(await withStdin(dir, userAdd('pat@contoso.test'), `${password}\n`));
+      assert.equal(await verifyPassword(password, passwordHash(dir, user.id)), true);
+      assert.equal(await verifyPassword(`${password}\n`, passwordHash(dir, user.id)), false, 'one trailing newline is not part of it');
+
+      const changed = 'Changed-Passw0rd!';
+      const set = await withStdin(dir, ['user', 'set-password', '--upn', 'pat@contoso.test', '--password-stdin'], `${changed}\r\n`);
+      assert.equal(set.code, 0, set.stderr);
+      assert.equal(set.stdout.includes(changed), false);
+      assert.equal(await verifyPassword(changed, passwordHash(dir, user.id)), true);
+      assert.equal(await verifyPassword(password, passwordHash(dir, user.id)), false);
+
       usage(
         await cli(dir, [
           'user',
@@ -602,6 +605,24 @@ describe('cli: user add --password-stdin (issue #11 item 10)', () => {
         ]),
         /give only one/,
       );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an empty or short password on standard input is refused and creates nobody', async () => {
+    const dir = tempDir();
+    try {
+      await seedDemo(dir);
+      for (const stdin of ['', '\n', 'short\n']) {
+        refused(await withStdin(dir, userAdd('empty@contoso.test'), stdin), /at least 8 characters/);
+      }
+      const db = new Database(path.join(dir, 'graph-meetings.sqlite'), { readonly: true });
+      try {
+        assert.equal(db.prepare('select 1 from users where upn = ?').get('empty@contoso.test'), undefined);
+      } finally {
+        db.close();
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { STORES } from '../helpers/stores.js';
-import { graph, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { DEMO, graph, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 /** Issue #11 items 7 and 10: text is checked before any database access, the same on both stores. */
 for (const kind of STORES) {
@@ -56,13 +56,37 @@ for (const kind of STORES) {
     });
 
     test('a meeting id with extra = padding is a different id, not the same meeting', async () => {
-      const m = (await graph(t, 'POST', '/v1.0/me/onlineMeetings', alice, { subject: 'padded' })).json();
-      assert.equal((await graph(t, 'GET', `/v1.0/me/onlineMeetings/${m.id}`, alice)).statusCode, 200);
+      const bob = await t.userToken(DEMO.contoso.bob.upn);
+      const app = await t.appToken();
+      const m = (
+        await graph(t, 'POST', '/v1.0/me/onlineMeetings', alice, {
+          subject: 'padded',
+          participants: { attendees: [{ upn: DEMO.contoso.bob.upn, identity: { user: { id: DEMO.contoso.bob.id } } }] },
+        })
+      ).json();
+      const paths = (id: string) => [`/v1.0/me/onlineMeetings/${id}`, `/beta/users/${DEMO.contoso.alice.id}/onlineMeetings/${id}`];
+      assert.equal((await graph(t, 'GET', paths(m.id)[0]!, alice)).statusCode, 200);
+      // An invited attendee reads it by its own id (issue #14), through the path that re-encodes the id.
+      assert.equal((await graph(t, 'GET', paths(m.id)[0]!, bob)).statusCode, 200);
       for (const variant of [`${m.id}=`, `${m.id}==`, (m.id as string).replace(/=+$/, '')].filter((v) => v !== m.id)) {
-        const res = await graph(t, 'GET', `/v1.0/me/onlineMeetings/${encodeURIComponent(variant)}`, alice);
-        assert.notEqual(res.statusCode, 200, `${variant} answered the meeting`);
-        assert.equal(res.statusCode, 400);
+        const [mine, asApp] = paths(encodeURIComponent(variant));
+        // Every verb, the organizer, the attendee and an app: a padded spelling never reaches the meeting.
+        for (const [method, url, token, body] of [
+          ['GET', mine, alice],
+          ['GET', mine, bob],
+          ['GET', asApp, app],
+          ['PATCH', mine, alice, { subject: 'changed through a padded id' }],
+          ['GET', `${mine}/getVirtualAppointmentJoinWebUrl`, alice],
+          ['DELETE', mine, alice],
+          ['DELETE', asApp, app],
+        ] as const) {
+          const res = await graph(t, method, url!, token, body);
+          assert.equal(res.statusCode, 400, `${method} ${url}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+        }
       }
+      const unchanged = await graph(t, 'GET', paths(m.id)[0]!, alice);
+      assert.equal(unchanged.statusCode, 200, 'not deleted');
+      assert.equal(unchanged.json().subject, 'padded', 'not changed');
     });
   });
 }

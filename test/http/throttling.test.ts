@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { GRAPH_CONTENT_TYPE } from '../../src/http/errors.js';
-import { SIMULATE_HEADER, TokenBuckets, utcMonth } from '../../src/http/throttling.js';
+import { utcMonth } from '../../src/domain/meetings/meeting-quota.js';
+import { SIMULATE_HEADER, TokenBuckets } from '../../src/http/throttling.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, graph, startTestApp, type TestApp } from '../helpers/test-app.js';
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EntraError } from '../../src/identity/entra-errors.js';
 import { hashPassword } from '../../src/identity/secrets.js';
-import { SignInProtection } from '../../src/identity/sign-in-protection.js';
+import os from 'node:os';
+import { hashingSlots, SignInProtection } from '../../src/identity/sign-in-protection.js';
 import { STORES } from '../helpers/stores.js';
 import { DEMO, startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -66,6 +67,30 @@ describe('SignInProtection: smart lockout and bounded hashing (issue #11 item 2)
     assert.equal(results.filter((r) => r === 90055).length, 15);
     // The slots are given back.
     assert.equal(await code(p.checkPassword(attempt('Right-Passw0rd!'))), true);
+  });
+
+  test('hashing takes at most half the cores, shared by the serving processes, and at least one slot', () => {
+    const cases: Array<[cores: number, processes: number, slots: number]> = [
+      [1, 1, 1],
+      [2, 1, 1],
+      [3, 1, 1],
+      [4, 1, 2],
+      [8, 1, 4],
+      [8, 2, 2],
+      [2, 4, 1],
+      [16, 3, 2],
+    ];
+    for (const [cores, processes, slots] of cases)
+      assert.equal(hashingSlots(cores, processes), slots, `${cores} cores, ${processes} processes`);
+    assert.equal(new SignInProtection().maxConcurrentHashes, hashingSlots(os.availableParallelism()));
+    assert.equal(new SignInProtection({ processes: 1000 }).maxConcurrentHashes, 1);
+  });
+
+  test("by default a flood runs this machine's slots of hashes, queues 8 and answers the rest at once", async () => {
+    const p = new SignInProtection({ threshold: 1000 });
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => code(p.checkPassword(attempt('wrong', `b${i}`, `v${i}`)))));
+    assert.equal(results.filter((r) => r === false).length, hashingSlots(os.availableParallelism()) + 8);
+    assert.equal(results.filter((r) => r === 90055).length, 40 - hashingSlots(os.availableParallelism()) - 8);
   });
 });
 

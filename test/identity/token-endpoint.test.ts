@@ -53,6 +53,21 @@ for (const kind of STORES) {
       assert.ok(body.timestamp);
     };
 
+    test('a token request that is not form-encoded gets AADSTS900144 on the v2 and v1 endpoints', async () => {
+      for (const path of ['oauth2/v2.0/token', 'oauth2/token']) {
+        // JSON has a parser (Graph's), so the endpoint itself refuses it; text/plain has none, so the parser's
+        // refusal is mapped to the same answer.
+        for (const [type, payload] of [
+          ['application/json', JSON.stringify(appForm({ resource: 'https://graph.microsoft.com' }))],
+          ['text/plain', new URLSearchParams(appForm()).toString()],
+        ] as const) {
+          const res = await t.inject({ method: 'POST', url: `/${C.domain}/${path}`, headers: { 'content-type': type }, payload });
+          assertEntraError(res, 400, 'invalid_request', 900144);
+          assert.match((res.json() as { error_description: string }).error_description, /must be form-encoded/, `${path} ${type}`);
+        }
+      }
+    });
+
     test('OIDC discovery has the four keys clients need, on the origin the client used (client-compat §1.5)', async () => {
       for (const tenant of [C.tenantId, C.domain]) {
         const res = await t.inject({

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../../identity/access-tokens.js';
-import type { Reader, Writer } from '../../storage/database.js';
+import { exclusiveWriter, type ExclusiveWriter, type Reader, type Writer } from '../../storage/database.js';
 import { meetingConstraint, uniqueViolation } from '../../storage/errors.js';
 import * as directory from '../../storage/repositories/directory-repository.js';
 import * as meetings from '../../storage/repositories/meeting-repository.js';
@@ -20,7 +20,17 @@ import {
 } from '../datetime.js';
 import type { DirectoryLookups } from '../directory/directory-lookups.js';
 import { parseTenantSettings, type MeetingOptions, type MeetingTemplateDefinition } from '../directory/tenant-settings.js';
-import { badRequest, conflict, forbidden, invalidProperty, meetingNotFound, organizerMismatch, serviceUnavailable } from '../errors.js';
+import {
+  badRequest,
+  conflict,
+  forbidden,
+  GraphError,
+  invalidProperty,
+  meetingNotFound,
+  organizerMismatch,
+  serviceUnavailable,
+} from '../errors.js';
+import { meetingQuotaReached, utcMonth } from './meeting-quota.js';
 import {
   IDENTITY_KINDS,
   type AttendeeInput,
@@ -87,6 +97,13 @@ export interface MeetingServiceDeps {
   write?: Writer;
   /** The store's reader for the precompiled lookups; Kysely's executor when absent. */
   read?: Reader;
+  /** The store's exclusive writer (Store.writeExclusive), for the quota'd insert; built from `db` and `write` when absent. */
+  writeExclusive?: ExclusiveWriter;
+  /**
+   * MEETING_QUOTA_PER_USER_MONTH with THROTTLE=on (fact sheet §6.5): meetings an organizer may create through
+   * onlineMeetings per calendar month (UTC); 0 or absent for none.
+   */
+  quota?: number;
   directory: DirectoryLookups;
   /** The public origin join links are built on (PUBLIC_URL). */
   origin: () => string;
@@ -145,6 +162,8 @@ export class MeetingService {
   /** The time of a change; its sub-millisecond ticks follow the seeded sequence when one is given (ID_SEED). */
   private readonly now: () => GraphDateTime;
   private readonly reads: meetings.MeetingReads;
+  private readonly quota: number;
+  private readonly writeExclusive: ExclusiveWriter | undefined;
 
   constructor(private readonly deps: MeetingServiceDeps) {
     this.db = deps.db;
@@ -155,6 +174,9 @@ export class MeetingService {
     this.now = () => now(this.clock, seeded ? () => seeded.int(0, 10_000) : undefined);
     this.numbers = deps.numbers ?? (deps.random ? meetingNumbers(deps.random) : randomMeetingNumbers);
     this.reads = new meetings.MeetingReads(deps.db, deps.read);
+    this.quota = deps.quota ?? 0;
+    this.writeExclusive =
+      this.quota > 0 ? (deps.writeExclusive ?? exclusiveWriter(deps.db, deps.write ?? ((q) => deps.db.executeQuery(q)))) : undefined;
   }
 
   /**
@@ -169,7 +191,7 @@ export class MeetingService {
     }
     const meeting = await this.buildMeeting(organizer, input, null, linkOrigin);
     try {
-      return await this.insertAllocating(meeting);
+      return await this.insertAllocating(meeting, true);
     } catch (err) {
       if (err instanceof ExternalKeyTaken) throw serviceUnavailable();
       throw err;
@@ -221,8 +243,15 @@ export class MeetingService {
     };
     const meeting = await this.buildMeeting(organizer, params, externalId, linkOrigin);
     try {
-      return { meeting: await this.insertAllocating(meeting), created: true };
+      return { meeting: await this.insertAllocating(meeting, true), created: true };
     } catch (err) {
+      if (err instanceof GraphError && err.status === 429) {
+        // Over quota, but a racing request may have created this very key meanwhile: then nothing is created
+        // and the meeting comes back (an existing meeting is never refused, §6.5).
+        const winner = await this.reads.byExternalKey(organizer.tenant_id, organizer.id, externalId);
+        if (winner) return { meeting: winner, created: false };
+        throw err;
+      }
       if (!(err instanceof ExternalKeyTaken)) throw err;
       const winner = await this.reads.byExternalKey(organizer.tenant_id, organizer.id, externalId);
       if (!winner) throw serviceUnavailable(); // deleted between the race and the read: let the client retry
@@ -554,11 +583,32 @@ export class MeetingService {
   }
 
   /** Inserts, drawing new numbers whenever one collides (never surfaced to the client, issue #3). */
-  private async insertAllocating(meeting: Meeting): Promise<Meeting> {
+  /**
+   * Inserts the meeting, drawing new numbers when one collides. `quotaed`: a creation through onlineMeetings,
+   * which MEETING_QUOTA_PER_USER_MONTH limits (issue #11 item 10). The organizer's count for the month of the
+   * meeting's creationDateTime is taken inside the insert statement, run exclusively for the organizer
+   * (meeting-repository.ts insertMeetingWithinQuota, database.ts exclusiveWriter): however many requests,
+   * processes and instances race, exactly the quota is created. Deleted meetings count too (they were created;
+   * their tombstones outlive the month). Without a quota the plain insert runs, with no extra query.
+   */
+  private async insertAllocating(meeting: Meeting, quotaed = false): Promise<Meeting> {
+    const quota = quotaed && this.writeExclusive ? this.quota : 0;
+    const created = quota > 0 ? parseDateTime(meeting.creationDateTime) : undefined;
+    const month = created ? utcMonth(created.ms) : undefined;
     let candidate = meeting;
     for (let attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
       try {
-        await meetings.insertMeeting(this.db, candidate, this.deps.write);
+        if (month) {
+          const inserted = await meetings.insertMeetingWithinQuota(
+            this.db,
+            candidate,
+            { limit: quota, start: month.start, end: month.end },
+            (q) => this.writeExclusive!(`quota|${candidate.tenantId}|${candidate.organizerId}`, q),
+          );
+          if (!inserted) throw meetingQuotaReached(candidate.organizerId, quota, month.secondsLeft);
+        } else {
+          await meetings.insertMeeting(this.db, candidate, this.deps.write);
+        }
         return candidate;
       } catch (err) {
         const which = uniqueViolation(err);

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { GRAPH_AUDIENCES, GRAPH_RESOURCE } from '../../identity/access-tokens.js';
-import { EntraError, entra } from '../../identity/entra-errors.js';
+import { entra } from '../../identity/entra-errors.js';
 import { tenantAlias, type TokenResponse } from '../../identity/token-service.js';
 import { findTenant } from '../../storage/repositories/directory-repository.js';
 import { findApiApplication } from '../../storage/repositories/app-credentials-repository.js';
 import type { EntraRoutesOptions } from './entra.js';
-import { basicAuth } from './entra.js';
+import { basicAuth, requireFormBody } from './entra.js';
 
 /** Grants the v1 endpoint serves here; on-behalf-of is v2-only in this emulator. */
 const V1_GRANTS = ['client_credentials', 'password', 'refresh_token', 'authorization_code'];
@@ -65,15 +65,7 @@ export async function entraV1Routes(app: FastifyInstance, opts: EntraRoutesOptio
   app.post<{ Params: { tenant: string } }>(
     '/:tenant/oauth2/token',
     async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
-      const ct = String(request.headers['content-type'] ?? '');
-      if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-        throw new EntraError(
-          400,
-          'invalid_request',
-          900144,
-          'The request body must be form-encoded (Content-Type: application/x-www-form-urlencoded).',
-        );
-      }
+      requireFormBody(request);
       const params = { ...((request.body ?? {}) as Record<string, string>) };
       const grant = params.grant_type;
       if (grant && !V1_GRANTS.includes(grant)) throw entra.unsupportedGrant(grant);

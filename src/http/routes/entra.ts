@@ -144,15 +144,7 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
   app.post<{ Params: { tenant: string } }>(
     '/:tenant/oauth2/v2.0/token',
     async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
-      const ct = String(request.headers['content-type'] ?? '');
-      if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-        throw new EntraError(
-          400,
-          'invalid_request',
-          900144,
-          'The request body must be form-encoded (Content-Type: application/x-www-form-urlencoded).',
-        );
-      }
+      requireFormBody(request);
       const params = (request.body ?? {}) as Record<string, string>;
       const result = await opts.tokens.token(
         request.params.tenant,
@@ -171,6 +163,12 @@ export async function entraRoutes(app: FastifyInstance, opts: EntraRoutesOptions
   );
 
   await entraV1Routes(app, opts);
+}
+
+/** The token endpoints (v2 and v1) take only form-encoded bodies, as Entra does (AADSTS900144). */
+export function requireFormBody(request: FastifyRequest): void {
+  const ct = String(request.headers['content-type'] ?? '');
+  if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) throw entra.notFormEncoded();
 }
 
 export function basicAuth(header: string | undefined): { id: string; secret: string } | undefined {
@@ -192,14 +190,7 @@ export function basicAuth(header: string | undefined): { id: string; secret: str
 
 function toEntraError(err: unknown): EntraError {
   const e = err as { code?: string; statusCode?: number };
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new EntraError(
-      400,
-      'invalid_request',
-      900144,
-      'The request body must be form-encoded (Content-Type: application/x-www-form-urlencoded).',
-    );
-  }
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return entra.notFormEncoded();
   // Fastify's refusals carry statusCode; the shared body parser's (invalid UTF-8, lone surrogates) are GraphErrors.
   if ((typeof e.statusCode === 'number' && e.statusCode < 500) || (err instanceof GraphError && err.status < 500))
     return new EntraError(400, 'invalid_request', 90014, 'The request is malformed.');

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteH
 import { parseQueryOptions, parseWindow } from '../../domain/events/event-query.js';
 import type { EventService, MailboxPath } from '../../domain/events/event-service.js';
 import { requireZone, type ResolvedZone } from '../../domain/events/time-zones.js';
-import { badRequest, methodNotAllowed, queryOptionNotSupported, unableToDeserializePostBody } from '../../domain/errors.js';
+import { badRequest, queryOptionNotSupported, unableToDeserializePostBody } from '../../domain/errors.js';
+import { refuseOtherMethods } from '../method-not-allowed.js';
 import type { Principal } from '../../identity/access-tokens.js';
 import type { UserRow } from '../../storage/tables.js';
 import { GRAPH_CONTENT_TYPE, sendGraphError } from '../errors.js';
@@ -222,21 +223,15 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
     table[`${user}/mailboxSettings/timeZone`] = [{ method: 'GET', handler: mailboxSettings('timeZone') }];
   }
 
-  const ALL: HTTPMethods[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
   for (const [url, routes] of Object.entries(table)) {
     for (const r of routes) {
       app.route({ method: r.method, url, handler: r.handler, ...(r.json ? { preValidation: requireJsonBody } : {}) });
     }
-    const others = ALL.filter((m) => !routes.some((r) => r.method === m));
-    if (others.length) {
-      app.route({
-        method: others,
-        url,
-        handler: async (request) => {
-          throw methodNotAllowed(request.method);
-        },
-      });
-    }
+    refuseOtherMethods(
+      app,
+      url,
+      routes.map((r) => r.method),
+    );
   }
 }
 

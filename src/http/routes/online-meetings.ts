@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify';
 import type { TSchema } from '@sinclair/typebox';
 import type { MeetingOwnerPath } from '../../domain/authorization.js';
-import { badRequest, invalidArgument, methodNotAllowed, queryOptionNotSupported, unsupportedMediaType } from '../../domain/errors.js';
+import { badRequest, invalidArgument, queryOptionNotSupported, unsupportedMediaType } from '../../domain/errors.js';
+import { refuseOtherMethods } from '../method-not-allowed.js';
 import type { Meeting, MeetingInput } from '../../domain/meetings/meeting.js';
 import type { MeetingService } from '../../domain/meetings/meeting-service.js';
 import { negotiateLanguage } from '../../domain/meetings/join-information.js';
@@ -188,7 +189,6 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
     { method: 'POST', handler: communicationsCreate },
   ];
 
-  const ALL: HTTPMethods[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
   for (const [url, routes] of Object.entries(table)) {
     for (const r of routes) {
       app.route({
@@ -199,16 +199,11 @@ export async function graphRoutes(app: FastifyInstance, opts: GraphRoutesOptions
         ...(r.body ? { preValidation: requireJson } : {}),
       });
     }
-    const others = ALL.filter((m) => !routes.some((r) => r.method === m));
-    if (others.length) {
-      app.route({
-        method: others,
-        url,
-        handler: async (request) => {
-          throw methodNotAllowed(request.method);
-        },
-      });
-    }
+    refuseOtherMethods(
+      app,
+      url,
+      routes.map((r) => r.method),
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest, GraphError, methodNotAllowed, queryOptionNotSupported } from '../../domain/errors.js';
+import { badRequest, GraphError, queryOptionNotSupported } from '../../domain/errors.js';
+import { refuseOtherMethods } from '../method-not-allowed.js';
 import { parseUserFilter, unknownUserProperty, type UserFilter } from '../../domain/users/user-filter.js';
 import { DEFAULT_USER_PROPERTIES, graphUser, SELECTABLE_USER_PROPERTIES } from '../../domain/users/user-profile.js';
 import { countNotSupported, type UserPath, type UserService } from '../../domain/users/user-service.js';
@@ -102,15 +103,7 @@ export async function userRoutes(app: FastifyInstance, opts: UserRoutesOptions):
     return revoke(reply, { me: false, userId: key });
   });
 
-  for (const url of ['/me', '/users', '/users/:userId', '/users/$count']) {
-    app.route({
-      method: ['POST', 'PATCH', 'PUT', 'DELETE'],
-      url,
-      handler: async (request) => {
-        throw methodNotAllowed(request.method);
-      },
-    });
-  }
+  for (const url of ['/me', '/users', '/users/:userId', '/users/$count']) refuseOtherMethods(app, url, ['GET']);
 }
 
 function queryOptions(request: FastifyRequest): Record<string, string | undefined> {

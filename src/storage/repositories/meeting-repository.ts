@@ -204,6 +204,66 @@ export async function insertMeeting(db: Db, meeting: Meeting, write: Writer = di
   await write(compiledInsert(db)({ ...meetingToRow(meeting), ical_uid: meeting.calendarEvent?.iCalUId ?? null }));
 }
 
+/** A monthly creation quota: at most `limit` meetings per organizer created in [start, end) (stored text bounds). */
+export interface CreationQuota {
+  limit: number;
+  start: string;
+  end: string;
+}
+
+/**
+ * Inserts the meeting only while its organizer has fewer than `quota.limit` meetings (deleted ones too) created
+ * in the quota's month; returns whether it did. The count is part of the INSERT statement itself
+ * (`INSERT … SELECT … WHERE (SELECT COUNT(*) …) < limit`), so it sees every meeting committed before the
+ * statement and every earlier write of the same transaction (an earlier creation of the same group-commit
+ * batch on SQLite). `write` must run it where no other writer can slip a creation in between the count and
+ * the insert: Store.writeExclusive (database.ts).
+ */
+export async function insertMeetingWithinQuota(db: Db, meeting: Meeting, quota: CreationQuota, write: Writer): Promise<boolean> {
+  const row = { ...meetingToRow(meeting), ical_uid: meeting.calendarEvent?.iCalUId ?? null };
+  const res = await write(compiledQuotaInsert(db)(row, quota));
+  return Number(res.numAffectedRows) === 1;
+}
+
+const compiledQuotaInserts = new WeakMap<object, (row: NewMeetingRow, quota: CreationQuota) => CompiledQuery>();
+
+/** The quota'd INSERT, compiled once per dialect like compiledInsert. */
+function compiledQuotaInsert(db: Db): (row: NewMeetingRow, quota: CreationQuota) => CompiledQuery {
+  const adapter = db.getExecutor().adapter;
+  let make = compiledQuotaInserts.get(adapter);
+  if (make === undefined) {
+    const compiled = db
+      .insertInto('meetings')
+      .columns([...INSERT_COLUMNS])
+      .expression(
+        db
+          .selectNoFrom((eb) => INSERT_COLUMNS.map((c) => eb.val(c).as(c)))
+          .where((eb) =>
+            eb(
+              eb
+                .selectFrom('meetings')
+                .select((s) => s.fn.countAll().as('n'))
+                .where('tenant_id', '=', 'q:tenant')
+                .where('organizer_id', '=', 'q:organizer')
+                .where('creation_date_time', '>=', 'q:start')
+                .where('creation_date_time', '<', 'q:end'),
+              '<',
+              eb.val('q:limit'),
+            ),
+          ),
+      )
+      .compile();
+    const expected = [...INSERT_COLUMNS, 'q:tenant', 'q:organizer', 'q:start', 'q:end', 'q:limit'];
+    if (compiled.parameters.join() !== expected.join()) throw new Error(`unexpected parameters in: ${compiled.sql}`);
+    make = (row, quota) => ({
+      ...compiled,
+      parameters: [...INSERT_COLUMNS.map((c) => row[c]), row.tenant_id, row.organizer_id, quota.start, quota.end, quota.limit],
+    });
+    compiledQuotaInserts.set(adapter, make);
+  }
+  return make;
+}
+
 // The reference lookups, built on each call: the request path uses MeetingReads, compiled from the same
 // live() queries; tests, migrations and tools use these.
 export async function findMeetingById(db: Db, id: string): Promise<Meeting | undefined> {
