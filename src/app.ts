@@ -360,6 +360,18 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       signIn,
     });
     await app.register(webPages, { db: store.db });
+    // Meetings that happen (issue #17); a change-notification outbox joins its writes through `inTransaction`.
+    const sessions = new SessionService({
+      db: store.db,
+      clock,
+      random: deps.random,
+      // Issue #18: a session's transcript and recording queue their notifications in the transaction that stores them.
+      inTransaction: async (tx, recorded) => {
+        await changeFeed.sessionRecorded(tx, recorded);
+        // The poll finds them within a second of the commit too.
+        setImmediate(() => notifications.wake());
+      },
+    });
     await app.register(emulatorRoutes, {
       db: store.db,
       adminKey,
@@ -368,17 +380,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       origin,
       importLimitBytes: Math.max(config.bodyLimitBytes, 256 * 1024 * 1024),
       notifications,
-      sessions: new SessionService({
-        db: store.db,
-        clock,
-        random: deps.random,
-        // Issue #18: a session's transcript and recording queue their notifications in the transaction that stores them.
-        inTransaction: async (tx, recorded) => {
-          await changeFeed.sessionRecorded(tx, recorded);
-          // The poll finds them within a second of the commit too.
-          setImmediate(() => notifications.wake());
-        },
-      }),
+      sessions,
       // contentBase64 is for small recordings; larger ones go through the streamed PUT (README).
       sessionBodyLimitBytes: Math.max(config.bodyLimitBytes, 64 * 1024 * 1024),
       recordingUploadLimitBytes: config.recordingUploadLimitBytes,

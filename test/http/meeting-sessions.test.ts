@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { STORES } from '../helpers/stores.js';
@@ -243,6 +246,41 @@ for (const kind of STORES) {
       assert.equal(empty.statusCode, 400, empty.body);
     });
 
+    test('an upload that never finished (a crash) is replaced by the next one, and Graph never saw it', async () => {
+      const s = await recordSession(t, sessionBody(m.joinWebUrl, { recording: undefined, transcript: undefined }));
+      const db = t.testStore.store.db;
+      const session = await db.selectFrom('meeting_sessions').selectAll().where('id', '=', s.id).executeTakeFirstOrThrow();
+      await db
+        .insertInto('recordings')
+        .values({
+          id: 'MSMjMCMjY3Jhc2hlZA==',
+          session_id: s.id,
+          tenant_id: session.tenant_id,
+          meeting_id: session.meeting_id,
+          organizer_id: session.organizer_id,
+          call_id: session.call_id,
+          content_correlation_id: 'x-0',
+          created_date_time: session.start_date_time,
+          end_date_time: session.end_date_time,
+          sequence: null,
+          content_type: 'video/mp4',
+          size: 0,
+          chunk_size: 262144,
+          complete: 0,
+        })
+        .execute();
+      await db
+        .insertInto('recording_chunks')
+        .values({ recording_id: 'MSMjMCMjY3Jhc2hlZA==', position: 0, data: Buffer.from('half') })
+        .execute();
+      const list = await graph(t, 'GET', `/v1.0/me/onlineMeetings/${m.meetingId}/recordings`, alice);
+      assert.ok(!(list.json() as Json).value.some((r: Json) => r.id === 'MSMjMCMjY3Jhc2hlZA=='), 'an unfinished upload is not served');
+      const up = await admin(t, 'PUT', `/_emulator/sessions/${s.id}/recording`, Buffer.from('whole'), { 'content-type': 'video/webm' });
+      assert.equal(up.statusCode, 201, up.body);
+      const left = await db.selectFrom('recordings').select(['id', 'content_type']).where('session_id', '=', s.id).execute();
+      assert.deepEqual(left, [{ id: (up.json() as Json).recordingId, content_type: 'video/webm' }]);
+    });
+
     test('export carries sessions and recording bytes (base64); import restores them; reset removes them', async () => {
       const s = await recordSession(t, sessionBody(m.joinWebUrl));
       const exported = await admin(t, 'GET', '/_emulator/export');
@@ -288,6 +326,64 @@ for (const kind of STORES) {
       assert.equal(wrongType.statusCode, 400);
       const none = await admin(t, 'PATCH', '/_emulator/tenants/nowhere.test/artifactSettings', {});
       assert.equal(none.statusCode, 404);
+    });
+  });
+}
+
+for (const kind of STORES) {
+  describe(`${kind}: a 10 MiB recording over real HTTPS, chunked, streamed in and out`, () => {
+    let t: TestApp;
+    before(async () => {
+      t = await startTestApp(kind, { listen: true, env: { ADMIN_KEY } });
+    });
+    after(() => t.close());
+
+    test('PUT with Transfer-Encoding: chunked, then the whole download and ranges across chunk rows match', async () => {
+      const alice = await t.userToken(C.alice.upn, ARTIFACT_SCOPES);
+      const m = await calendarMeeting(t, alice);
+      const s = await recordSession(t, sessionBody(m.joinWebUrl, { recording: undefined }));
+      const piece = (i: number) => Buffer.alloc(100_003, i % 251);
+      const pieces = 105; // ~10 MiB, in pieces that do not line up with the 256 KiB rows
+      const hash = createHash('sha256');
+      for (let i = 0; i < pieces; i++) hash.update(piece(i));
+      const expected = hash.digest('hex');
+      const url = new URL(`${t.origin}/_emulator/sessions/${s.id}/recording`);
+      const status = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+        const req = https.request(
+          url,
+          {
+            method: 'PUT',
+            ca: fs.readFileSync(t.caPath, 'utf8'),
+            headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'video/mp4', 'transfer-encoding': 'chunked' },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        let i = 0;
+        const write = () => {
+          while (i < pieces) {
+            if (!req.write(piece(i++))) return void req.once('drain', write);
+          }
+          req.end();
+        };
+        write();
+      });
+      assert.equal(status.code, 201, status.body);
+      const { recordingId, size } = JSON.parse(status.body) as Json;
+      assert.equal(size, pieces * 100_003);
+      const content = `/v1.0/me/onlineMeetings/${m.meetingId}/recordings/${recordingId}/content`;
+      const whole = await graph(t, 'GET', content, alice);
+      assert.equal(whole.statusCode, 200);
+      assert.equal(whole.headers['content-length'], String(size));
+      assert.equal(createHash('sha256').update(whole.rawPayload).digest('hex'), expected);
+      // A range across the boundary of the first and second 256 KiB rows.
+      const part = await graph(t, 'GET', content, alice, undefined, { range: 'bytes=262140-262150' });
+      assert.equal(part.statusCode, 206);
+      assert.ok(part.rawPayload.equals(whole.rawPayload.subarray(262140, 262151)));
     });
   });
 }

@@ -181,6 +181,8 @@ export class SessionService {
     if (await artifacts.sessionHasRecording(this.db, sessionId)) {
       throw new GraphError(409, 'Conflict', `The session '${sessionId}' already has a recording.`);
     }
+    // A new upload replaces one that never finished (the last one wins, as a retry after a dropped connection expects).
+    await artifacts.deleteIncompleteRecordings(this.db, sessionId);
     const meetingRow = await artifacts.findMeetingRowById(this.db, session.meeting_id);
     if (!meetingRow || meetingRow.deleted_at !== null) throw badRequest(`The meeting of session '${sessionId}' was deleted.`);
     const meeting = rowToMeeting(meetingRow);

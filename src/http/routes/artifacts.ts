@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteH
 import type { MeetingOwnerPath } from '../../domain/authorization.js';
 import { ArtifactService, DEFAULT_PAGE, MAX_PAGE, transcriptFormat } from '../../domain/artifacts/artifact-service.js';
 import { formatDateTime, parseDateTime } from '../../domain/datetime.js';
-import { badRequest, GraphError, invalidArgument, methodNotAllowed, queryOptionNotSupported } from '../../domain/errors.js';
+import { badRequest, GraphError, invalidArgument, queryOptionNotSupported } from '../../domain/errors.js';
+import { refuseOtherMethods } from '../method-not-allowed.js';
 import type { Principal } from '../../identity/access-tokens.js';
 import { attendanceRecordJson, attendanceReportJson, recordingJson, transcriptJson } from '../artifact-view.js';
 import { GRAPH_CONTENT_TYPE } from '../errors.js';
@@ -196,16 +197,13 @@ export async function artifactRoutes(app: FastifyInstance, opts: ArtifactRoutesO
     table[`${fn}/delta`] = [{ method: 'GET', handler: getAll(true) }];
     table[`${fn}/delta()`] = [{ method: 'GET', handler: getAll(true) }];
   }
-  const ALL: HTTPMethods[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
   for (const [url, routes] of Object.entries(table)) {
     for (const r of routes) app.route({ method: r.method, url, handler: r.handler });
-    app.route({
-      method: ALL.filter((m) => !routes.some((r) => r.method === m)),
+    refuseOtherMethods(
+      app,
       url,
-      handler: async (request) => {
-        throw methodNotAllowed(request.method);
-      },
-    });
+      routes.map((r) => r.method),
+    );
   }
 }
 

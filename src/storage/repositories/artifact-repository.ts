@@ -82,7 +82,18 @@ export async function findSession(db: Db, id: string) {
 }
 
 export async function sessionHasRecording(db: Db, sessionId: string): Promise<boolean> {
-  return (await db.selectFrom('recordings').select('id').where('session_id', '=', sessionId).executeTakeFirst()) !== undefined;
+  const row = await db
+    .selectFrom('recordings')
+    .select('id')
+    .where('session_id', '=', sessionId)
+    .where('complete', '=', 1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Removes a session's unfinished uploads (a crash or a dropped connection left them; Graph never saw them). */
+export async function deleteIncompleteRecordings(db: Db, sessionId: string): Promise<void> {
+  await db.deleteFrom('recordings').where('session_id', '=', sessionId).where('complete', '=', 0).execute();
 }
 
 /** The most recent reports of a meeting (§1.2: at most 50, newest first). */
