@@ -31,6 +31,9 @@ import { registerThrottling } from './http/throttling.js';
 import { webPages } from './http/routes/web-pages.js';
 import { batchRoutes } from './http/routes/batch.js';
 import { userRoutes } from './http/routes/users.js';
+import { artifactRoutes } from './http/routes/artifacts.js';
+import { ArtifactService } from './domain/artifacts/artifact-service.js';
+import { SessionService } from './domain/artifacts/session-service.js';
 import { registerODataMetadata } from './http/odata-metadata.js';
 import { UserService } from './domain/users/user-service.js';
 import { graphCors } from './http/cors.js';
@@ -309,6 +312,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       signIn,
     });
     await app.register(webPages, { db: store.db });
+    // Meetings that happen (issue #17); a change-notification outbox joins its writes through `inTransaction`.
+    const sessions = new SessionService({ db: store.db, clock, random: deps.random });
     await app.register(emulatorRoutes, {
       db: store.db,
       adminKey,
@@ -316,10 +321,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       clock: emulatorClock,
       origin,
       importLimitBytes: Math.max(config.bodyLimitBytes, 256 * 1024 * 1024),
+      sessions,
+      // contentBase64 is for small recordings; larger ones go through the streamed PUT (README).
+      sessionBodyLimitBytes: Math.max(config.bodyLimitBytes, 64 * 1024 * 1024),
+      recordingUploadLimitBytes: config.recordingUploadLimitBytes,
+      directoryChanged: () => directory.clear(),
     });
     registerThrottling(app, { config: config.throttling, clock });
     registerODataMetadata(app);
     const users = new UserService(store.db, directory, clock);
+    const artifacts = new ArtifactService({ db: store.db, directory, clock });
     for (const prefix of ['/v1.0', '/beta']) {
       const graphAuthenticate = (authorization: string | undefined) => authenticate(directory, tokens, authorization);
       const graphOrigin = (request: FastifyRequest) => impersonatedOrigin(impersonating, request) ?? origin();
@@ -338,6 +349,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         linkOrigins: (request) => impersonatedLinkOrigins(impersonating, request),
       });
       await app.register(userRoutes, { prefix, users, authenticate: graphAuthenticate, origin });
+      await app.register(artifactRoutes, { prefix, artifacts, authenticate: graphAuthenticate, origin: graphOrigin });
       await app.register(batchRoutes, { prefix, authenticate: graphAuthenticate, inject: (opts) => app.inject(opts) });
     }
     // Deleted meetings are tombstones for 60 days (their numbers stay taken); purge older ones now and hourly.

@@ -51,6 +51,8 @@ export interface Config {
   impersonation: ImpersonationConfig;
   /** CACHE_BUDGET_BYTES: bytes all in-memory caches of a process may hold together (util/memory-budget.ts). */
   cacheBudgetBytes: number;
+  /** RECORDING_UPLOAD_LIMIT_BYTES: largest recording PUT /_emulator/sessions/{id}/recording accepts (streamed to the store). */
+  recordingUploadLimitBytes: number;
 }
 
 /**
@@ -292,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnections: int('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     cacheBudgetBytes: int('CACHE_BUDGET_BYTES', DEFAULT_CACHE_BUDGET_BYTES, 0, 16 * 1024 ** 3),
+    recordingUploadLimitBytes: int('RECORDING_UPLOAD_LIMIT_BYTES', 1024 ** 3, 1024, 64 * 1024 ** 3),
     throttling,
     adminKey,
     seedFile: seedFileRaw === undefined ? undefined : path.resolve(cwd, seedFileRaw),

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { invalidStateDocument } from '../domain/errors.js';
 import { migrations } from '../storage/migrations/index.js';
-import { allRows, deleteAll, insertRows, parentsFirst, tableGraph } from '../storage/repositories/state-repository.js';
+import { allRows, binaryColumns, deleteAll, insertRows, parentsFirst, tableGraph } from '../storage/repositories/state-repository.js';
 import type { Database } from '../storage/tables.js';
 
 /**
@@ -10,7 +10,9 @@ import type { Database } from '../storage/tables.js';
  *
  * The rule, so that areas added later need no change here: **state is every table of the database except
  * KEPT_TABLES**. Tables are found at run time and ordered by their foreign keys, so a new area's tables are
- * reset, exported and imported as soon as its migration creates them. KEPT_TABLES holds what must survive a
+ * reset, exported and imported as soon as its migration creates them. Binary columns (the recording chunks
+ * of migration 010) are written into the document as base64 strings and decoded on import, so an export
+ * carries recordings' bytes in full. KEPT_TABLES holds what must survive a
  * reset and never leave the server in an export: the migration bookkeeping and key material (token signing
  * keys; an area that stores TLS or certificate keys in a table adds that table here, one line). An area that
  * keeps state in memory (a cache) registers a listener with onChange() so it is cleared after a reset or import.
@@ -87,8 +89,9 @@ export class EmulatorState {
     const order = await this.#stateTables();
     const tables: StateDocument['tables'] = {};
     // One transaction, so the document is one consistent snapshot.
+    const binary = await binaryColumns(this.#db);
     await this.#db.transaction().execute(async (tx) => {
-      for (const t of order) tables[t] = await allRows(tx, t);
+      for (const t of order) tables[t] = await allRows(tx, t, binary.get(t));
     });
     return { format: STATE_FORMAT, version: STATE_VERSION, schema: SCHEMA, exportedAt: new Date(this.#clock()).toISOString(), tables };
   }
@@ -98,6 +101,19 @@ export class EmulatorState {
     return this.#exclusive(async () => {
       const order = await this.#stateTables();
       const state = validate(doc, new Set(order));
+      // Binary columns (recording bytes) travel as base64 strings (export above).
+      for (const [t, cols] of await binaryColumns(this.#db)) {
+        for (const [i, row] of (state.tables[t] ?? []).entries()) {
+          for (const c of cols) {
+            const v = row[c];
+            if (v === undefined || v === null) continue;
+            if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) {
+              throw invalidStateDocument(`tables.${t}[${i}].${c} must be base64 (binary column).`);
+            }
+            row[c] = Buffer.from(v, 'base64');
+          }
+        }
+      }
       await this.#db.transaction().execute(async (tx) => {
         for (const t of [...order].reverse()) await deleteAll(tx, t);
         for (const t of order) {

@@ -27,6 +27,12 @@ export interface Database {
   device_codes: DeviceCodesTable;
   browser_sessions: BrowserSessionsTable;
   refresh_tokens: RefreshTokensTable;
+  meeting_sessions: MeetingSessionsTable;
+  attendance_records: AttendanceRecordsTable;
+  transcripts: TranscriptsTable;
+  recordings: RecordingsTable;
+  recording_chunks: RecordingChunksTable;
+  artifact_usage: ArtifactUsageTable;
 }
 
 export interface TenantsTable {
@@ -267,3 +273,74 @@ export interface RefreshTokensTable {
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type AuthorizationCodeRow = Selectable<AuthorizationCodesTable>;
 export type DeviceCodeRow = Selectable<DeviceCodesTable>;
+
+/** Migration 010 (issue #17): a meeting session that took place, recorded through POST /_emulator/sessions. */
+export interface MeetingSessionsTable {
+  id: string;
+  tenant_id: string;
+  meeting_id: string;
+  organizer_id: string;
+  call_id: string;
+  /** The meetingAttendanceReport's id. */
+  report_id: string;
+  start_date_time: string;
+  end_date_time: string;
+  participant_count: number;
+  created_at: string;
+}
+export interface AttendanceRecordsTable {
+  id: string;
+  session_id: string;
+  /** Order of the participants in the session body. */
+  position: number;
+  /** A directory user's id; null for a guest. */
+  user_id: string | null;
+  user_tenant_id: string | null;
+  display_name: string;
+  email_address: string;
+  /** Graph's spelling: Organizer, Presenter, Attendee, None. */
+  role: string;
+  total_seconds: number;
+  /** JSON array of {joinDateTime, leaveDateTime, durationInSeconds}. */
+  intervals: string;
+}
+interface ArtifactColumns {
+  id: string;
+  session_id: string;
+  tenant_id: string;
+  meeting_id: string;
+  organizer_id: string;
+  call_id: string;
+  content_correlation_id: string;
+  created_date_time: string;
+  end_date_time: string;
+  /** Creation order across the service (delta cursor); bigint comes back as a string from PostgreSQL. */
+  sequence: number | string | null;
+}
+export interface TranscriptsTable extends ArtifactColumns {
+  /** The WebVTT text with <v Speaker> tags, as Teams writes it. */
+  content: string;
+}
+export interface RecordingsTable extends ArtifactColumns {
+  content_type: string;
+  size: number | string;
+  chunk_size: number;
+  /** 0 while a streamed upload is under way. */
+  complete: number;
+}
+export interface RecordingChunksTable {
+  recording_id: string;
+  position: number;
+  data: Uint8Array;
+}
+export interface ArtifactUsageTable {
+  tenant_id: string;
+  client_id: string;
+  kind: 'transcript' | 'recording';
+  month: string;
+  minutes: number;
+}
+export type MeetingSessionRow = Selectable<MeetingSessionsTable>;
+export type AttendanceRecordRow = Selectable<AttendanceRecordsTable>;
+export type TranscriptRow = Selectable<TranscriptsTable>;
+export type RecordingRow = Selectable<RecordingsTable>;

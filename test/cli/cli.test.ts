@@ -425,7 +425,7 @@ describe('cli: directory administration on the demo directory', () => {
         'https://graph.microsoft.com/user.read',
         '--json',
       ),
-      run('token', 'user', '--upn', C.alice.upn, '--client-id', client, '--scopes', 'OnlineMeetingArtifact.Read.All'),
+      run('token', 'user', '--upn', C.alice.upn, '--client-id', client, '--scopes', 'VirtualAppointment.Read'),
       run('token', 'user', '--upn', DEMO.fabrikam.dave.upn, '--client-id', client),
       run('token', 'user', '--upn', C.alice.upn, '--client-id', client, '--scopes', 'Mail.Send'),
     ]);
@@ -434,7 +434,8 @@ describe('cli: directory administration on the demo directory', () => {
     assert.deepEqual(
       [claims.scp, claims.upn, claims.oid, claims.tid, claims.idtyp],
       [
-        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
+        // Issue #17: the demo Meeting Client is consented to the three artifact scopes too.
+        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetingArtifact.Read.All OnlineMeetingRecording.Read.All OnlineMeetingTranscript.Read.All OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
         C.alice.upn,
         C.alice.id,
         C.tenantId,
@@ -444,25 +445,28 @@ describe('cli: directory administration on the demo directory', () => {
     const oneJson = json<Result<'tokenUser'>>(one);
     assert.deepEqual(oneJson.scopes, ['User.Read']);
     assert.equal(jwtPayload(oneJson.accessToken).scp, 'User.Read');
-    refused(notConsented, /Scope 'OnlineMeetingArtifact\.Read\.All' is not consented/);
+    refused(notConsented, /Scope 'VirtualAppointment\.Read' is not consented/);
     refused(otherTenant, /is in tenant .* but application .* is registered in tenant/);
     refused(unknownScope, /Unknown delegated scope 'Mail\.Send'/);
 
     const consented = json<Result<'appConsent'>>(
-      await run('app', 'consent', '--client-id', client, '--scopes', 'OnlineMeetingArtifact.Read.All', '--json'),
+      await run('app', 'consent', '--client-id', client, '--scopes', 'VirtualAppointment.Read', '--json'),
     );
-    assert.ok(consented.consentedScopes.includes('OnlineMeetingArtifact.Read.All'));
+    assert.ok(consented.consentedScopes.includes('VirtualAppointment.Read'));
     const [now, unconsented] = await Promise.all([
-      run('token', 'user', '--upn', C.alice.upn, '--client-id', client, '--scopes', 'OnlineMeetingArtifact.Read.All'),
+      run('token', 'user', '--upn', C.alice.upn, '--client-id', client, '--scopes', 'VirtualAppointment.Read'),
       run('app', 'unconsent', '--client-id', '358B1947-F5D9-4301-8AE7-BA77A3A74041', '--scopes', 'User.Read', '--json'),
     ]);
-    assert.equal(jwtPayload(now.stdout.trim()).scp, 'OnlineMeetingArtifact.Read.All');
+    assert.equal(jwtPayload(now.stdout.trim()).scp, 'VirtualAppointment.Read');
     assert.deepEqual(json<Result<'appUnconsent'>>(unconsented).consentedScopes, [
       'Calendars.ReadWrite',
       'MailboxSettings.Read',
       'OnlineMeetingArtifact.Read.All',
+      'OnlineMeetingRecording.Read.All',
+      'OnlineMeetingTranscript.Read.All',
       'OnlineMeetings.Read',
       'OnlineMeetings.ReadWrite',
+      'VirtualAppointment.Read',
     ]);
   });
 

@@ -9,10 +9,11 @@ import { DEMO } from '../helpers/test-app.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON under test
 type Json = any;
 const C = DEMO.contoso;
+const ADMIN_KEY = 'deterministic-admin-key-0123';
 
 /** Starts a server, signs Alice in and creates two meetings through Graph; returns their JSON. */
 async function run(options: Parameters<typeof GraphMeetingsServer.create>[0]) {
-  const gm = await GraphMeetingsServer.create({ ...options, env: { PUBLIC_URL: 'https://127.0.0.1:8443' } });
+  const gm = await GraphMeetingsServer.create({ ...options, env: { PUBLIC_URL: 'https://127.0.0.1:8443', ADMIN_KEY } });
   try {
     const tokenRes = await gm.app.inject({
       method: 'POST',
@@ -37,6 +38,21 @@ async function run(options: Parameters<typeof GraphMeetingsServer.create>[0]) {
       assert.equal(res.statusCode, 201, res.body);
       meetings.push(res.json());
     }
+    // Issue #17: a recorded session's ids follow the seed too (after the meetings, as the last element).
+    const session = await gm.app.inject({
+      method: 'POST',
+      url: '/_emulator/sessions',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({
+        meeting: { id: meetings[0].id },
+        startDateTime: '2030-01-02T10:00:00Z',
+        endDateTime: '2030-01-02T10:30:00Z',
+        participants: [{ user: C.alice.upn, intervals: [{ joinDateTime: '2030-01-02T10:00:00Z', leaveDateTime: '2030-01-02T10:30:00Z' }] }],
+        transcript: { cues: [{ speaker: C.alice.upn, start: '00:00:01.000', end: '00:00:02.000', text: 'Hello' }] },
+      }),
+    });
+    assert.equal(session.statusCode, 201, session.body);
+    meetings.push(session.json());
     return meetings;
   } finally {
     await gm.stop();
@@ -54,6 +70,8 @@ describe('deterministic mode (CLOCK, CLOCK_FROZEN, ID_SEED)', () => {
     const third = await run({ ...options, idSeed: 43 });
     assert.notEqual(third[0].id, first[0].id);
     assert.notEqual(third[0].joinMeetingIdSettings.joinMeetingId, first[0].joinMeetingIdSettings.joinMeetingId);
+    assert.match(first[2].attendanceReportId, /^[0-9a-f-]{36}$/);
+    assert.notEqual(third[2].attendanceReportId, first[2].attendanceReportId);
   });
 
   test('CLOCK alone starts the clock there and it advances', async () => {

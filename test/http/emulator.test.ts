@@ -133,7 +133,14 @@ for (const kind of STORES) {
       const app =
         (res.json() as Json).tenants[0].applications.find((a: Json) => a.clientId === C.scheduler.clientId) ??
         (res.json() as Json).tenants[1].applications.find((a: Json) => a.clientId === C.scheduler.clientId);
-      assert.deepEqual(app.permissions, ['Calendars.ReadWrite', 'MailboxSettings.Read', 'OnlineMeetings.ReadWrite.All']);
+      assert.deepEqual(app.permissions, [
+        'Calendars.ReadWrite',
+        'MailboxSettings.Read',
+        'OnlineMeetingArtifact.Read.All',
+        'OnlineMeetingRecording.Read.All',
+        'OnlineMeetingTranscript.Read.All',
+        'OnlineMeetings.ReadWrite.All',
+      ]);
       assert.equal(app.secrets[0].hint, C.scheduler.secret.slice(0, 3));
     });
 

@@ -111,7 +111,14 @@ for (const kind of STORES) {
       assert.equal(claims.appid, C.scheduler.clientId);
       assert.equal(claims.idtyp, 'app');
       assert.equal(claims.sub, claims.oid);
-      assert.deepEqual(claims.roles, ['Calendars.ReadWrite', 'MailboxSettings.Read', 'OnlineMeetings.ReadWrite.All']);
+      assert.deepEqual(claims.roles, [
+        'Calendars.ReadWrite',
+        'MailboxSettings.Read',
+        'OnlineMeetingArtifact.Read.All',
+        'OnlineMeetingRecording.Read.All',
+        'OnlineMeetingTranscript.Read.All',
+        'OnlineMeetings.ReadWrite.All',
+      ]);
       assert.equal(claims.scp, undefined);
       for (const c of ['iat', 'nbf', 'exp']) assert.equal(typeof claims[c], 'number');
       const jwks = await t.inject({ method: 'GET', url: `/${C.domain}/discovery/v2.0/keys` });
@@ -164,11 +171,14 @@ for (const kind of STORES) {
       const body = res.json();
       assert.equal(
         body.scope,
-        'https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/MailboxSettings.Read https://graph.microsoft.com/OnlineMeetings.Read https://graph.microsoft.com/OnlineMeetings.ReadWrite https://graph.microsoft.com/User.Read',
+        'https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/MailboxSettings.Read https://graph.microsoft.com/OnlineMeetingArtifact.Read.All https://graph.microsoft.com/OnlineMeetingRecording.Read.All https://graph.microsoft.com/OnlineMeetingTranscript.Read.All https://graph.microsoft.com/OnlineMeetings.Read https://graph.microsoft.com/OnlineMeetings.ReadWrite https://graph.microsoft.com/User.Read',
       );
       const claims = decodeJwt(body.access_token);
       assert.equal(claims.idtyp, 'user');
-      assert.equal(claims.scp, 'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read');
+      assert.equal(
+        claims.scp,
+        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetingArtifact.Read.All OnlineMeetingRecording.Read.All OnlineMeetingTranscript.Read.All OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
+      );
       assert.equal(claims.oid, C.alice.id);
       assert.equal(claims.upn, C.alice.upn);
       assert.equal(claims.name, C.alice.displayName);
@@ -189,7 +199,7 @@ for (const kind of STORES) {
       // Entra's rule (issue #13): a refresh asking for one consented scope still gets every consented scope.
       assert.equal(
         decodeJwt(refreshed.json().access_token).scp,
-        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
+        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetingArtifact.Read.All OnlineMeetingRecording.Read.All OnlineMeetingTranscript.Read.All OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
       );
       assertEntraError(
         await post(C.tenantId, { grant_type: 'refresh_token', client_id: C.client.clientId, refresh_token: `${body.refresh_token}x` }),
@@ -204,6 +214,9 @@ for (const kind of STORES) {
       assert.deepEqual(String(decodeJwt(res.json().access_token).scp).split(' ').sort(), [
         'Calendars.ReadWrite',
         'MailboxSettings.Read',
+        'OnlineMeetingArtifact.Read.All',
+        'OnlineMeetingRecording.Read.All',
+        'OnlineMeetingTranscript.Read.All',
         'OnlineMeetings.Read',
         'OnlineMeetings.ReadWrite',
         'User.Read',

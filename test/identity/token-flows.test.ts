@@ -91,7 +91,14 @@ for (const kind of STORES) {
           const claims = decodeJwt(res.json().access_token);
           assert.equal(claims.appid, C.scheduler.clientId);
           assert.equal(claims.appidacr, '2');
-          assert.deepEqual(claims.roles, ['Calendars.ReadWrite', 'MailboxSettings.Read', 'OnlineMeetings.ReadWrite.All']);
+          assert.deepEqual(claims.roles, [
+            'Calendars.ReadWrite',
+            'MailboxSettings.Read',
+            'OnlineMeetingArtifact.Read.All',
+            'OnlineMeetingRecording.Read.All',
+            'OnlineMeetingTranscript.Read.All',
+            'OnlineMeetings.ReadWrite.All',
+          ]);
         }
       }
       // The token endpoint named by the tenant's domain, or the v1 endpoint, are the same audience.
@@ -298,7 +305,7 @@ for (const kind of STORES) {
       const userRead = await ropcToken('https://graph.microsoft.com/User.Read');
       assert.equal(
         decodeJwt(userRead).scp,
-        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
+        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetingArtifact.Read.All OnlineMeetingRecording.Read.All OnlineMeetingTranscript.Read.All OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
       );
       const got = await graph(t, 'GET', `/v1.0/me/onlineMeetings/${created.json().id}`, userRead);
       assert.equal(got.statusCode, 200, got.body);
@@ -748,7 +755,10 @@ for (const kind of STORES) {
       );
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json();
-      assert.equal(body.scope, 'Calendars.ReadWrite MailboxSettings.Read OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read');
+      assert.equal(
+        body.scope,
+        'Calendars.ReadWrite MailboxSettings.Read OnlineMeetingArtifact.Read.All OnlineMeetingRecording.Read.All OnlineMeetingTranscript.Read.All OnlineMeetings.Read OnlineMeetings.ReadWrite User.Read',
+      );
       assert.equal(body.resource, '00000003-0000-0000-c000-000000000000');
       assert.ok(body.refresh_token);
       assert.equal(body.id_token, undefined);

@@ -81,6 +81,41 @@ export interface InteractiveResult {
 }
 
 export interface Ops {
+  /**
+   * Issue #17: Kiota's artifact builders under `graph.me.onlineMeetings` or `graph.users.byUserId(id).onlineMeetings`:
+   * attendanceReports (list, get with $expand, attendanceRecords), transcripts (list, content, metadataContent),
+   * recordings (list, content), and getAllTranscripts (query parameters, or `withUrl` for next and delta links).
+   * Stream bodies (ArrayBuffer) come back as `{ base64 }`.
+   */
+  kiotaArtifactsTraced: {
+    args: {
+      origin: string;
+      cred: CredentialSpec;
+      userId?: string;
+      meetingId?: string;
+      action:
+        | 'reports'
+        | 'report'
+        | 'records'
+        | 'transcripts'
+        | 'transcriptContent'
+        | 'metadataContent'
+        | 'recordings'
+        | 'recordingContent'
+        | 'getAllTranscripts'
+        | 'getAllTranscriptsUrl';
+      id?: string;
+      headers?: Record<string, string>;
+      query?: { meetingOrganizerUserId?: string; startDateTime?: string; top?: number };
+      url?: string;
+    };
+    result: KiotaTracedResult;
+  };
+  /** graph-client v3 GET with a response type (`.responseType('text' | 'arraybuffer')`); an ArrayBuffer comes back as `{ base64 }`. */
+  v3GetAs: {
+    args: { origin: string; cred: CredentialSpec; path: string; responseType?: 'text' | 'arraybuffer'; headers?: Record<string, string> };
+    result: V3TracedResult;
+  };
   identityAppToken: { args: { origin: string; tenant: string; clientId: string; secret: string; scopes?: string[] }; result: string };
   /** ClientSecretCredential with default options (login.microsoftonline.com, instance discovery on). */
   identityDefaultAppToken: { args: { tenant: string; clientId: string; secret: string }; result: string };

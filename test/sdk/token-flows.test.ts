@@ -54,7 +54,14 @@ for (const kind of STORES) {
       const claims = decodeJwt(token);
       assert.equal(claims.appid, C.scheduler.clientId);
       assert.equal(claims.appidacr, '2');
-      assert.deepEqual(claims.roles, ['Calendars.ReadWrite', 'MailboxSettings.Read', 'OnlineMeetings.ReadWrite.All']);
+      assert.deepEqual(claims.roles, [
+        'Calendars.ReadWrite',
+        'MailboxSettings.Read',
+        'OnlineMeetingArtifact.Read.All',
+        'OnlineMeetingRecording.Read.All',
+        'OnlineMeetingTranscript.Read.All',
+        'OnlineMeetings.ReadWrite.All',
+      ]);
     });
 
     test('msal-node with a certificate: SHA-256 thumbprint (PS256) and SHA-1 (RS256); the signed assertion is reused', async () => {

@@ -17,6 +17,7 @@ import {
   BatchResponseContent as V3BatchResponseContent,
   Client,
   GraphError,
+  type ResponseType,
 } from '@microsoft/microsoft-graph-client';
 import { BatchRequestContent, PageIterator } from '@microsoft/msgraph-sdk-core';
 import {
@@ -324,6 +325,61 @@ const msalAuthority = (origin: string, tenant: string) => ({ authority: `${origi
 type Handlers = { [K in OpName]: (args: Ops[K]['args']) => Promise<Ops[K]['result']> };
 
 const handlers: Handlers = {
+  async kiotaArtifactsTraced({ origin, cred, userId, meetingId, action, id, headers, query, url }) {
+    const graph = kiotaClient(origin, cred);
+    const meetings = userId === undefined ? graph.me.onlineMeetings : graph.users.byUserId(userId).onlineMeetings;
+    const config = { headers: headers ?? {} };
+    const meeting = () => meetings.byOnlineMeetingId(meetingId!);
+    const getAll = () =>
+      graph.users.byUserId(userId!).onlineMeetings
+        .getAllTranscriptsmeetingOrganizerUserIdMeetingOrganizerUserIdWithStartDateTimeWithEndDateTime;
+    const run = (): Promise<unknown> => {
+      switch (action) {
+        case 'reports':
+          return meeting().attendanceReports.get(config);
+        case 'report':
+          return meeting()
+            .attendanceReports.byMeetingAttendanceReportId(id!)
+            .get({ ...config, queryParameters: { expand: ['attendanceRecords'] } });
+        case 'records':
+          return meeting().attendanceReports.byMeetingAttendanceReportId(id!).attendanceRecords.get(config);
+        case 'transcripts':
+          return meeting().transcripts.get(config);
+        case 'transcriptContent':
+          return meeting().transcripts.byCallTranscriptId(id!).content.get(config);
+        case 'metadataContent':
+          return meeting().transcripts.byCallTranscriptId(id!).metadataContent.get(config);
+        case 'recordings':
+          return meeting().recordings.get(config);
+        case 'recordingContent':
+          return meeting().recordings.byCallRecordingId(id!).content.get(config);
+        case 'getAllTranscripts':
+          return getAll().get({
+            ...config,
+            queryParameters: {
+              meetingOrganizerUserId: query?.meetingOrganizerUserId,
+              startDateTime: query?.startDateTime === undefined ? undefined : new Date(query.startDateTime),
+              top: query?.top,
+            },
+          });
+        case 'getAllTranscriptsUrl':
+          return getAll().withUrl(url!).get(config);
+      }
+    };
+    const { value, wire } = await traced(run);
+    if (value instanceof ArrayBuffer) return { body: { base64: Buffer.from(value).toString('base64') }, populated: [], wire };
+    return { ...kiotaResult(value), wire };
+  },
+
+  async v3GetAs({ origin, cred, path, responseType, headers }) {
+    const request = v3Client(origin, cred).api(path).version('v1.0');
+    for (const [name, value] of Object.entries(headers ?? {})) request.header(name, value);
+    if (responseType) request.responseType(responseType as ResponseType);
+    const { value, wire } = await traced<unknown>(() => request.get());
+    if (value instanceof ArrayBuffer) return { result: { base64: Buffer.from(value).toString('base64') }, wire };
+    return { result: value === undefined ? null : JSON.parse(JSON.stringify(value)), wire };
+  },
+
   async identityAppToken({ origin, tenant, clientId, secret, scopes }) {
     return tokenFrom(credential(origin, { type: 'app', tenant, clientId, secret }), scopes ?? APP_SCOPES);
   },

@@ -9,6 +9,14 @@ import { AppCredentialsService } from './app-credentials-service.js';
 import { DirectoryService } from './directory-service.js';
 import type { MeetingTemplateDefinition } from './tenant-settings.js';
 import type { UserProfileInput } from '../users/user-profile.js';
+import { setArtifactSettings } from '../artifacts/artifact-settings.js';
+
+/** Issue #17: the three artifact permissions the demo apps hold. */
+const ARTIFACT_PERMISSIONS = [
+  'OnlineMeetingArtifact.Read.All',
+  'OnlineMeetingTranscript.Read.All',
+  'OnlineMeetingRecording.Read.All',
+] as const;
 
 /**
  * The well-known demo directory, like Azurite's devstoreaccount1: fixed ids and secrets that tests and
@@ -120,6 +128,8 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
   // Issue #16: schedulers create Teams meetings through Outlook events too (graph-events-spec.md §5).
   await dir.grantApplicationPermission(c.scheduler.clientId, 'Calendars.ReadWrite');
   await dir.grantApplicationPermission(c.scheduler.clientId, 'MailboxSettings.Read');
+  // Issue #17: the meeting artifacts (attendance, transcripts, recordings; artifacts spec §1.3, §2.5).
+  for (const p of ARTIFACT_PERMISSIONS) await dir.grantApplicationPermission(c.scheduler.clientId, p);
   await dir.createAccessPolicy({
     tenant: c.tenantId,
     name: 'Scheduler',
@@ -146,6 +156,9 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
   await credentials.exposeScope(c.api.clientId, c.api.scope);
   await credentials.consentApi(c.client.clientId, c.api.clientId, [c.api.scope]);
   await dir.consentDelegated(c.client.clientId, ['Calendars.ReadWrite', 'MailboxSettings.Read']);
+  await dir.consentDelegated(c.client.clientId, [...ARTIFACT_PERMISSIONS]);
+  // Issue #17: Contoso lets Graph read transcripts, with speaker attribution (artifacts spec §2.6).
+  await setArtifactSettings(db, c.tenantId, { graphTranscriptAccess: true, attributedTranscripts: true });
   // Interactive sign-in (issue 12). openid, profile, email and offline_access need no consent here:
   // OpenID Connect scopes are always granted (permissions.ts OIDC_SCOPES).
   await dir.addRedirectUri(c.client.clientId, c.client.redirectUri, 'public');
@@ -189,6 +202,9 @@ export async function seedDemoDirectory(db: Kysely<Database>): Promise<boolean> 
   await dir.grantApplicationPermission(f.scheduler.clientId, 'OnlineMeetings.ReadWrite.All');
   await dir.grantApplicationPermission(f.scheduler.clientId, 'Calendars.ReadWrite');
   await dir.grantApplicationPermission(f.scheduler.clientId, 'MailboxSettings.Read');
+  for (const p of ARTIFACT_PERMISSIONS) await dir.grantApplicationPermission(f.scheduler.clientId, p);
+  // Issue #17: Fabrikam keeps Teams' 2026 defaults, both switches off, so their 403s can be tried.
+  await setArtifactSettings(db, f.tenantId, { graphTranscriptAccess: false, attributedTranscripts: false });
   await dir.createAccessPolicy({ tenant: f.tenantId, name: 'Fabrikam-Global', appIds: [f.scheduler.clientId], description: 'tenant-wide' });
   await dir.grantAccessPolicy({ tenant: f.tenantId, policy: 'Fabrikam-Global', global: true });
   return true;

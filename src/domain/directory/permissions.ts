@@ -29,6 +29,9 @@ export const DELEGATED_SCOPES = [
   'OnlineMeetings.Read',
   'OnlineMeetings.ReadWrite',
   'OnlineMeetingArtifact.Read.All',
+  // Issue #17: transcripts and recordings, delegated for the organizer (artifacts spec §2.5).
+  'OnlineMeetingTranscript.Read.All',
+  'OnlineMeetingRecording.Read.All',
   'VirtualAppointment.Read',
   'VirtualAppointment.ReadWrite',
   'User.Read',

@@ -30,9 +30,33 @@ export interface MeetingOptions {
   watermarkProtection: { isEnabledForContentSharing: boolean; isEnabledForVideo: boolean };
 }
 
+/**
+ * The tenant's switches for meeting artifacts (issue #17, graph-meeting-artifacts-spec.md §2.6, §2.8):
+ * Teams' `-EnableGraphTranscriptAccess` and `-EnableAttributedTranscripts` (off by default in Teams since
+ * 2026, on by default here for local convenience as §8 suggests; the demo's Fabrikam has them off), the
+ * calendar-backed rule (Graph refuses transcripts and recordings of meetings without an event; `false`
+ * relaxes it), and metering of content downloads by app tokens (§2.6: 'off', 'evaluation' = 600 minutes
+ * per month, app and kind then 402, 'paymentRequired' = every metered call 402).
+ */
+export interface ArtifactSettings {
+  graphTranscriptAccess: boolean;
+  attributedTranscripts: boolean;
+  requireCalendarBackedMeeting: boolean;
+  metering: 'off' | 'evaluation' | 'paymentRequired';
+}
+
+export const DEFAULT_ARTIFACT_SETTINGS: ArtifactSettings = Object.freeze({
+  graphTranscriptAccess: true,
+  attributedTranscripts: true,
+  requireCalendarBackedMeeting: true,
+  metering: 'off' as const,
+});
+
 export interface TenantSettings {
   dialIn: { tollNumbers: string[]; tollFreeNumbers: string[] };
   meetingPolicy: MeetingOptions;
+  /** Absent in settings stored before issue #17: the defaults apply. */
+  artifacts?: ArtifactSettings;
 }
 
 /** Teams' out-of-the-box Global meeting policy, matching the values the fact sheet's examples show (§4.4). Frozen: copy to change. */
@@ -67,6 +91,13 @@ export function defaultTenantSettings(): TenantSettings {
     dialIn: { tollNumbers: ['+14255550100'], tollFreeNumbers: ['+18005550100'] },
     meetingPolicy: structuredClone(DEFAULT_MEETING_POLICY),
   };
+}
+
+/** A tenant's artifact switches over their defaults (issue #17); kept apart from parseTenantSettings's cached merge. */
+export function parseArtifactSettings(json: string): ArtifactSettings {
+  const parsed = JSON.parse(json) as Partial<TenantSettings> | null;
+  const stored = parsed && typeof parsed === 'object' && typeof parsed.artifacts === 'object' ? parsed.artifacts : {};
+  return { ...DEFAULT_ARTIFACT_SETTINGS, ...stored };
 }
 
 /** Built once and frozen, as the base of every parse (issue #6). */

@@ -9,6 +9,8 @@ import type { Database } from '../../storage/tables.js';
 import type { EmulatorClock } from '../../util/clock.js';
 import { INSPECTOR_CSS, INSPECTOR_HEADERS, INSPECTOR_JS, inspectorPage } from '../../web/inspector.js';
 import { onlineMeetingJson } from '../online-meeting-view.js';
+import type { SessionService } from '../../domain/artifacts/session-service.js';
+import { setArtifactSettings } from '../../domain/artifacts/artifact-settings.js';
 
 export interface EmulatorRoutesOptions {
   db: Kysely<Database>;
@@ -18,6 +20,14 @@ export interface EmulatorRoutesOptions {
   origin: () => string;
   /** Largest accepted import document, in bytes. */
   importLimitBytes: number;
+  /** Meetings that happen (issue #17). */
+  sessions: SessionService;
+  /** Largest JSON body of POST /_emulator/sessions (a recording in contentBase64 rides in it). */
+  sessionBodyLimitBytes: number;
+  /** RECORDING_UPLOAD_LIMIT_BYTES: largest streamed recording upload. */
+  recordingUploadLimitBytes: number;
+  /** Called after a change to the directory made here (cached tenant settings are dropped). */
+  directoryChanged: () => void;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -65,6 +75,33 @@ export async function emulatorRoutes(app: FastifyInstance, opts: EmulatorRoutesO
   app.post('/_emulator/import', { bodyLimit: opts.importLimitBytes }, async (request) => {
     if (request.body === undefined) throw badRequest('Send the JSON document from GET /_emulator/export as the body.');
     return { imported: (await opts.state.import(request.body)).tables };
+  });
+
+  // --- meetings that happen (issue #17) -------------------------------------------------------------
+  app.post('/_emulator/sessions', { bodyLimit: opts.sessionBodyLimitBytes }, async (request, reply) => {
+    if (request.body === undefined) throw badRequest('Send the session as a JSON object (README "Meetings that happen").');
+    const s = await opts.sessions.recordSession(request.body);
+    return reply
+      .code(201)
+      .send({ id: s.id, attendanceReportId: s.attendanceReportId, transcriptId: s.transcriptId, recordingId: s.recordingId });
+  });
+  // A recording too large for JSON: the raw body is streamed into the store (never held whole in memory).
+  await app.register(async (raw) => {
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    raw.put('/_emulator/sessions/:sessionId/recording', async (request, reply) => {
+      const { sessionId } = request.params as { sessionId: string };
+      const header = request.headers['content-type'];
+      const contentType = (typeof header === 'string' ? header.split(';')[0]!.trim() : '') || 'video/mp4';
+      const s = await opts.sessions.attachRecording(sessionId, contentType, request.raw, opts.recordingUploadLimitBytes);
+      return reply.code(201).send({ id: s.id, recordingId: s.recordingId, size: s.size });
+    });
+  });
+  app.patch('/_emulator/tenants/:tenant/artifactSettings', async (request) => {
+    const { tenant } = request.params as { tenant: string };
+    const settings = await setArtifactSettings(opts.db, tenant, request.body);
+    opts.directoryChanged();
+    return settings;
   });
 
   app.get('/_emulator/clock', async () => ({ now: new Date(opts.clock.now()).toISOString(), frozen: opts.clock.frozen }));

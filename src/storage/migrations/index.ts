@@ -6,6 +6,7 @@ import * as appCredentials from './005-app-credentials.js';
 import * as userProfile from './006-user-profile.js';
 import * as calendarEvents from './008-calendar-events.js';
 import * as refreshTokens from './009-refresh-tokens.js';
+import * as meetingArtifacts from './010-meeting-artifacts.js';
 
 /** Every migration, in order. Names sort lexically, which is the order Kysely applies them in. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '006-user-profile': userProfile,
   '008-calendar-events': calendarEvents,
   '009-refresh-tokens': refreshTokens,
+  '010-meeting-artifacts': meetingArtifacts,
 };

@@ -52,14 +52,45 @@ export function parentsFirst(graph: Map<string, Set<string>>, tables: string[]):
   return out;
 }
 
+/**
+ * The binary columns of each table (recording bytes, migration 010): an export writes them as base64
+ * strings and an import turns those back into bytes, so the document stays plain JSON.
+ */
+export async function binaryColumns(db: AnyDb): Promise<Map<string, Set<string>>> {
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+  const rows = sqlite
+    ? await sql<{ tbl: string; col: string }>`
+        select m.name as tbl, p.name as col from sqlite_master m join pragma_table_info(m.name) p
+        where m.type = 'table' and upper(p.type) = 'BLOB'`.execute(db)
+    : await sql<{ tbl: string; col: string }>`
+        select table_name as tbl, column_name as col from information_schema.columns
+        where table_schema = current_schema() and data_type = 'bytea'`.execute(db);
+  const out = new Map<string, Set<string>>();
+  for (const r of rows.rows) {
+    if (!out.has(r.tbl)) out.set(r.tbl, new Set());
+    out.get(r.tbl)!.add(r.col);
+  }
+  return out;
+}
+
 const quoted = (name: string) => sql.id(name);
 
 export async function deleteAll(db: AnyDb, table: string): Promise<void> {
   await sql`delete from ${quoted(table)}`.execute(db);
 }
 
-export async function allRows(db: AnyDb, table: string): Promise<Record<string, unknown>[]> {
-  const rows = (await sql<Record<string, unknown>>`select * from ${quoted(table)}`.execute(db)).rows;
+export async function allRows(db: AnyDb, table: string, binary: ReadonlySet<string> = new Set()): Promise<Record<string, unknown>[]> {
+  let rows = (await sql<Record<string, unknown>>`select * from ${quoted(table)}`.execute(db)).rows;
+  if (binary.size > 0) {
+    rows = rows.map((row) => {
+      const out = { ...row };
+      for (const c of binary) {
+        const v = out[c];
+        if (v instanceof Uint8Array) out[c] = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+      }
+      return out;
+    });
+  }
   // Without ORDER BY, PostgreSQL returns rows in physical order, which an UPDATE or an import changes:
   // sort them (by their columns, in column order) so that the same state is always the same document.
   const keyed = rows.map((row) => ({
