@@ -542,6 +542,14 @@ for (const kind of STORES) {
         const plain = await get(`${allPath('getAllTranscripts', `meetingOrganizerUserId='${C.alice.id}'`)}?$top=1`, app);
         assert.ok((plain.json() as Json)['@odata.nextLink']);
         assert.ok(!(plain.json() as Json)['@odata.deltaLink'], 'no deltaLink outside delta');
+        // A token edited to name another organizer is refused like the parameter would be (no reading past the policy).
+        const forged = Buffer.from(JSON.stringify({ k: 'transcript', o: C.carol.id, a: 0, n: 10, d: true })).toString('base64url');
+        expectError(
+          await get(`${allPath('getAllTranscripts', `meetingOrganizerUserId='${C.alice.id}'`)}/delta?$deltatoken=${forged}`, app),
+          400,
+          'BadRequest',
+          /must be the user of the path/,
+        );
         expectError(
           await get(`${allPath('getAllTranscripts', `meetingOrganizerUserId='${C.alice.id}'`)}/delta?$deltatoken=garbage`, app),
           400,
