@@ -51,7 +51,13 @@ import { EmulatorState } from './emulator/state.js';
 import { answerPlainHttp, logIfCertificateRefused, logTlsRefusals } from './http/plain-http-hint.js';
 import { emulatorRoutes } from './http/routes/emulator.js';
 import { EmulatorClock } from './util/clock.js';
-import { seededRandomness, type Randomness } from './util/randomness.js';
+import { cryptoRandomness, seededRandomness, type Randomness } from './util/randomness.js';
+import { ChangeFeed } from './domain/notifications/change-feed.js';
+import { SubscriptionService } from './domain/notifications/subscription-service.js';
+import { GRAPH_TIMINGS, NotificationDelivery, type DeliveryTimings } from './notifications/notification-delivery.js';
+import { refusalReason, webhookPolicy } from './notifications/webhook-client.js';
+import { subscriptionRoutes } from './http/routes/subscriptions.js';
+import { eventJson } from './http/event-view.js';
 import { dataDirWarnings } from './storage/data-dir.js';
 import { cacheBudget } from './util/memory-budget.js';
 import { purgeExpiredCodes } from './storage/repositories/sign-in-repository.js';
@@ -70,6 +76,10 @@ export interface AppDeps {
   random?: Randomness;
   /** Where log lines go (stdout when absent); tests read them. */
   logStream?: NodeJS.WritableStream;
+  /** Shorter validation and delivery timeouts than Graph's 10 s and 3 s (tests of slow receivers). */
+  notificationTimings?: Partial<DeliveryTimings>;
+  /** false: notifications are delivered only by POST /_emulator/notifications/flush (tests that count attempts). */
+  notificationBackground?: boolean;
 }
 
 export interface GraphMeetings {
@@ -91,6 +101,10 @@ export interface GraphMeetings {
   readonly state: EmulatorState;
   /** The one clock of the service. */
   readonly clock: EmulatorClock;
+  /** Change notifications (issue #18): the outbox deliverer (flush() delivers what is pending now). */
+  readonly notifications: NotificationDelivery;
+  /** What the domain calls when something subscriptions may watch happens (ChangeFeed.artifactCreated for #17). */
+  readonly changeFeed: ChangeFeed;
 }
 
 /** The dependencies the configuration asks for: CLOCK / CLOCK_FROZEN and ID_SEED (the entry points call this). */
@@ -249,6 +263,38 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
           })
         : undefined;
     const impersonation = impersonationTls ? { caPath: impersonationTls.caPath!, proxyPort: () => proxy?.port() } : undefined;
+    // Change notifications (issue #18): the outbox deliverer and the feed the domain writes into.
+    const policy = webhookPolicy(config.notifications.hosts, config.notifications.caFiles);
+    const notifications = new NotificationDelivery({
+      store,
+      clock,
+      keys,
+      policy,
+      log: app.log,
+      timings: { ...GRAPH_TIMINGS, ...deps.notificationTimings },
+    });
+    const changeFeed = new ChangeFeed({
+      db: store.db,
+      clock,
+      renderEvent: (e) => eventJson(e, { serviceRoot: `${origin()}/v1.0`, userSegment: e.ownerId, zone: undefined, bodyText: false }),
+    });
+    const events = new EventService({
+      db: store.db,
+      write: store.write,
+      directory,
+      meetings,
+      clock,
+      notifications: { feed: changeFeed, writeTogether: store.writeTogether, queued: () => notifications.wake() },
+    });
+    const subscriptions = new SubscriptionService({
+      db: store.db,
+      directory,
+      events,
+      clock,
+      random: deps.random ?? cryptoRandomness,
+      urlRefusal: (url) => refusalReason(url, policy),
+      validate: (url) => notifications.validate(url),
+    });
     app.decorate('graphMeetings', {
       store,
       tokens,
@@ -261,6 +307,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       state,
       clock: emulatorClock,
       impersonation,
+      notifications,
+      changeFeed,
     });
     if (tls) {
       answerPlainHttp(app.server, origin);
@@ -313,7 +361,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
     await app.register(webPages, { db: store.db });
     // Meetings that happen (issue #17); a change-notification outbox joins its writes through `inTransaction`.
-    const sessions = new SessionService({ db: store.db, clock, random: deps.random });
+    const sessions = new SessionService({
+      db: store.db,
+      clock,
+      random: deps.random,
+      // Issue #18: a session's transcript and recording queue their notifications in the transaction that stores them.
+      inTransaction: async (tx, recorded) => {
+        await changeFeed.sessionRecorded(tx, recorded);
+        // The poll finds them within a second of the commit too.
+        setImmediate(() => notifications.wake());
+      },
+    });
     await app.register(emulatorRoutes, {
       db: store.db,
       adminKey,
@@ -321,6 +379,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       clock: emulatorClock,
       origin,
       importLimitBytes: Math.max(config.bodyLimitBytes, 256 * 1024 * 1024),
+      notifications,
       sessions,
       // contentBase64 is for small recordings; larger ones go through the streamed PUT (README).
       sessionBodyLimitBytes: Math.max(config.bodyLimitBytes, 64 * 1024 * 1024),
@@ -343,12 +402,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       });
       await app.register(eventRoutes, {
         prefix,
-        events: new EventService({ db: store.db, write: store.write, directory, meetings, clock }),
+        events,
         authenticate: graphAuthenticate,
         origin: graphOrigin,
         linkOrigins: (request) => impersonatedLinkOrigins(impersonating, request),
       });
       await app.register(userRoutes, { prefix, users, authenticate: graphAuthenticate, origin });
+      await app.register(subscriptionRoutes, {
+        prefix,
+        subscriptions,
+        authenticate: graphAuthenticate,
+        origin: graphOrigin,
+        changed: () => notifications.wake(),
+      });
       await app.register(artifactRoutes, { prefix, artifacts, authenticate: graphAuthenticate, origin: graphOrigin });
       await app.register(batchRoutes, { prefix, authenticate: graphAuthenticate, inject: (opts) => app.inject(opts) });
     }
@@ -366,6 +432,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       ]);
     app.addHook('onReady', async () => {
       await purge();
+      notifications.start(deps.notificationBackground !== false);
     });
     const purgeTimer = setInterval(purge, 3_600_000);
     purgeTimer.unref();
@@ -377,6 +444,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     }
     app.addHook('onClose', async () => {
       clearInterval(purgeTimer);
+      await notifications.stop();
       await proxy?.close();
       if (ownsStore) await store.close();
     });

@@ -51,8 +51,17 @@ export interface Config {
   impersonation: ImpersonationConfig;
   /** CACHE_BUDGET_BYTES: bytes all in-memory caches of a process may hold together (util/memory-budget.ts). */
   cacheBudgetBytes: number;
+  /** Where change notifications may be sent (src/notifications/webhook-client.ts, README "Change notifications"). */
+  notifications: NotificationsConfig;
   /** RECORDING_UPLOAD_LIMIT_BYTES: largest recording PUT /_emulator/sessions/{id}/recording accepts (streamed to the store). */
   recordingUploadLimitBytes: number;
+}
+
+export interface NotificationsConfig {
+  /** NOTIFICATION_HOSTS: host names or IPs receivers may have (`*.example.com`, `*` = any); default loopback only. */
+  hosts: string[];
+  /** NOTIFICATION_CA_FILES: PEM files of extra CAs trusted for https receivers, besides Node's bundled roots. */
+  caFiles: string[];
 }
 
 /**
@@ -279,6 +288,27 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     }
   }
 
+  // Change notifications (issue #18): by default only receivers on this machine can be reached, so that a
+  // subscription cannot make the service request arbitrary hosts (server-side request forgery).
+  const notificationHosts = (str('NOTIFICATION_HOSTS') ?? 'localhost,127.0.0.1,::1')
+    .split(',')
+    .map((h) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/^\[|\]$/g, ''),
+    )
+    .filter((h) => h !== '');
+  for (const h of notificationHosts) {
+    if (h !== '*' && !/^(\*\.)?[a-z0-9.:-]+$/.test(h))
+      problems.push(`NOTIFICATION_HOSTS must list host names or IP addresses separated by commas (got '${h}')`);
+  }
+  const notificationCaFiles = (str('NOTIFICATION_CA_FILES') ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '')
+    .map((f) => path.resolve(cwd, f));
+
   const config: Config = {
     port,
     host,
@@ -304,6 +334,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string,
     logFormat: logFormatRaw === 'pretty' || logFormatRaw === 'json' ? logFormatRaw : undefined,
     linkStyle,
     impersonation: { enabled: impersonate, proxyPort: impersonate ? proxyPort : undefined, privateNetwork },
+    notifications: { hosts: notificationHosts, caFiles: notificationCaFiles },
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -212,3 +212,62 @@ export const adminKeyRequired = (given: boolean) =>
   );
 export const invalidStateDocument = (problem: string) =>
   new GraphError(400, 'InvalidStateDocument', `The state document cannot be imported: ${problem}`);
+
+// --- change notifications (graph-meeting-artifacts-spec.md §3.2, issue #18) -------------------------
+/** §3.2: a misspelt or badly typed property of the create body. */
+export const subscriptionPayloadInvalid = (detail: string) =>
+  new GraphError(
+    400,
+    'InvalidRequest',
+    'Could not process subscription creation payload. Are all property names spelled and camelCased properly?',
+    { detail },
+  );
+
+/** §3.2 (dc#7399): the wording Graph uses for a missing required property. */
+export const subscriptionPropertyRequired = (property: string) =>
+  new GraphError(400, 'InvalidRequest', `${property} is a required property for subscription creation.`);
+
+export const subscriptionInvalid = (message: string) => new GraphError(400, 'InvalidRequest', message);
+
+/** §3.2: Outlook's wording; the other resources use the same with their own maximum ([inf]). */
+export const subscriptionExpirationTooFar = (minutes: number) =>
+  new GraphError(400, 'ExtensionError', `Subscription expiration can only be ${minutes} minutes in the future.`);
+
+export const subscriptionExtensionError = (message: string) => new GraphError(400, 'ExtensionError', message);
+
+/** §3.3: transcripts and recordings need lifecycleNotificationUrl past one hour. */
+export const lifecycleUrlRequired = () =>
+  new GraphError(
+    400,
+    'ValidationError',
+    'lifecycleNotificationUrl is required for subscription creation on this resource when the expirationDateTime value exceeds 1 hour.',
+  );
+
+/** §3.2, §3.4: the validation POST failed or was answered wrongly. */
+export const validationNotOk = (detail: string) =>
+  new GraphError(
+    400,
+    'ValidationError',
+    'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
+    { detail },
+  );
+
+export const validationMismatch = () =>
+  new GraphError(
+    400,
+    'ValidationError',
+    'Subscription validation request failed. Response must exactly match validationToken query parameter.',
+  );
+
+export const validationTimedOut = () => new GraphError(400, 'InvalidRequest', 'Subscription validation request timed out.');
+
+/** Where notifications may go (NOTIFICATION_HOSTS; README "Change notifications"). */
+export const notificationUrlRefused = (property: string, why: string) =>
+  new GraphError(400, 'InvalidRequest', `The ${property} is not allowed: ${why}`);
+
+/** §3.3 quotas: 403 naming the quota. */
+export const subscriptionQuotaExceeded = (quota: string) => new GraphError(403, 'Forbidden', `Subscription quota exceeded: ${quota}.`);
+
+/** §3.2: renewing or reading a deleted or expired subscription (integrators recreate on 404). */
+export const subscriptionNotFound = (id: string) =>
+  new GraphError(404, 'ResourceNotFound', `The object was not found. Subscription Id: ${id}.`);

@@ -42,6 +42,12 @@ export interface Store {
   /** Runs one write statement exclusively for its key (see exclusiveWriter). */
   readonly writeExclusive: ExclusiveWriter;
   /**
+   * Runs several write statements in one transaction and resolves with the first one's result; when the first
+   * changes no row the others are skipped. The transactional outbox (issue #18): a change and the
+   * notifications it causes commit together or not at all.
+   */
+  readonly writeTogether: (queries: CompiledQuery[]) => Promise<QueryResult<unknown>>;
+  /**
    * Runs one read of the request path, compiled once (meeting-repository.ts MeetingReads). On SQLite the
    * cached prepared statement runs at once, without Kysely's connection mutex and promise chain; on
    * PostgreSQL it is a named statement, parsed and planned once per pooled connection.
@@ -97,6 +103,13 @@ export function openStore(options: StoreOptions): Store {
       db,
       write,
       writeExclusive: exclusiveWriter(db, write),
+      writeTogether: (queries) =>
+        db.transaction().execute(async (trx) => {
+          const [first, ...rest] = queries;
+          const result = await trx.executeQuery(first!);
+          if (Number(result.numAffectedRows ?? 0) > 0) for (const q of rest) await trx.executeQuery(q);
+          return result;
+        }),
       read: async <R>(q: CompiledQuery<R>) =>
         (await pool.query({ text: q.sql, values: q.parameters as unknown[], name: statementName(q.sql) })).rows as R[],
       location: `postgres://${url.host}${url.pathname}`,
@@ -135,6 +148,7 @@ export function openStore(options: StoreOptions): Store {
     db,
     write,
     writeExclusive: exclusiveWriter(db, write),
+    writeTogether: (queries) => groupCommit.writeTogether(queries),
     // Meeting writes never leave a transaction open between turns of the event loop (group commit runs
     // BEGIN…COMMIT synchronously), so a read here never sees another request's uncommitted meeting.
     read: <R>(q: CompiledQuery<R>) => {

@@ -2,7 +2,11 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery, QueryResult } from 'kysely';
 
 type Pending = {
-  query: CompiledQuery;
+  /**
+   * One statement, or several that commit together (writeTogether): when the first changes no row, the
+   * others are skipped (a lost optimistic-concurrency race must not queue its notifications).
+   */
+  queries: CompiledQuery[];
   resolve: (r: QueryResult<never>) => void;
   reject: (e: unknown) => void;
   /** When this write first found the write lock taken (for the give-up deadline). */
@@ -38,7 +42,15 @@ export class SqliteGroupCommit {
 
   write(query: CompiledQuery): Promise<QueryResult<never>> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ query, resolve, reject });
+      this.#queue.push({ queries: [query], resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Several statements under one savepoint of the group's transaction: all of them or none. Resolves with the first's result. */
+  writeTogether(queries: CompiledQuery[]): Promise<QueryResult<never>> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ queries, resolve, reject });
       this.#schedule();
     });
   }
@@ -78,7 +90,9 @@ export class SqliteGroupCommit {
     for (const p of batch) {
       this.prepare('SAVEPOINT gm_write').run();
       try {
-        const r = this.prepare(p.query.sql).run(p.query.parameters as unknown[]);
+        const [first, ...rest] = p.queries;
+        const r = this.prepare(first!.sql).run(first!.parameters as unknown[]);
+        if (r.changes > 0) for (const q of rest) this.prepare(q.sql).run(q.parameters as unknown[]);
         outcomes.push({ ok: { rows: [], numAffectedRows: BigInt(r.changes), insertId: BigInt(r.lastInsertRowid) } });
       } catch (err) {
         this.prepare('ROLLBACK TO gm_write').run();

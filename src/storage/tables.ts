@@ -27,6 +27,8 @@ export interface Database {
   device_codes: DeviceCodesTable;
   browser_sessions: BrowserSessionsTable;
   refresh_tokens: RefreshTokensTable;
+  subscriptions: SubscriptionsTable;
+  notification_outbox: NotificationOutboxTable;
   meeting_sessions: MeetingSessionsTable;
   attendance_records: AttendanceRecordsTable;
   transcripts: TranscriptsTable;
@@ -274,6 +276,52 @@ export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type AuthorizationCodeRow = Selectable<AuthorizationCodesTable>;
 export type DeviceCodeRow = Selectable<DeviceCodesTable>;
 
+/** Migration 011: Graph subscriptions and the notification outbox (issue #18). */
+export interface SubscriptionsTable {
+  id: string;
+  tenant_id: string;
+  application_id: string;
+  creator_id: string;
+  resource: string;
+  resource_kind: string;
+  resource_key: string;
+  change_type: string;
+  notification_url: string;
+  lifecycle_notification_url: string | null;
+  client_state: string | null;
+  include_resource_data: number;
+  encryption_certificate: string | null;
+  encryption_certificate_id: string | null;
+  latest_supported_tls_version: string | null;
+  notification_url_app_id: string | null;
+  notification_query_options: string | null;
+  expiration_date_time: string;
+  created_at: string;
+  reauthorization_sent_at: string | null;
+}
+export interface NotificationOutboxTable {
+  id: string;
+  subscription_id: string;
+  tenant_id: string;
+  kind: 'change' | 'lifecycle';
+  url: string;
+  payload: string;
+  resource_json: string | null;
+  created_at: string;
+  give_up_at: string;
+  next_attempt_at: string;
+  attempts: Generated<number>;
+  status: 'pending' | 'delivered' | 'dropped';
+  lease_owner: string | null;
+  lease_until: number | string | null;
+  last_status: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  last_attempt_at: string | null;
+  delivered_at: string | null;
+}
+export type SubscriptionRow = Selectable<SubscriptionsTable>;
+export type OutboxRow = Selectable<NotificationOutboxTable>;
 /** Migration 010 (issue #17): a meeting session that took place, recorded through POST /_emulator/sessions. */
 export interface MeetingSessionsTable {
   id: string;

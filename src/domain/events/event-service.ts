@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../../identity/access-tokens.js';
+import type { CompiledQuery, QueryResult } from 'kysely';
 import type { Writer } from '../../storage/database.js';
 import { uniqueViolation } from '../../storage/errors.js';
 import * as directoryRepo from '../../storage/repositories/directory-repository.js';
@@ -19,6 +20,7 @@ import {
   unableToDeserializePostBody,
 } from '../errors.js';
 import type { Meeting } from '../meetings/meeting.js';
+import type { ChangeFeed } from '../notifications/change-feed.js';
 import type { CalendarMeetingInput, MeetingService } from '../meetings/meeting-service.js';
 import { hasJoinLink, htmlBody, withTeamsBlock } from './event-body.js';
 import { decodeOutlookId, defaultCalendarId, newEventId, newICalUId } from './event-ids.js';
@@ -62,6 +64,16 @@ export interface EventServiceDeps {
   directory: DirectoryLookups;
   meetings: MeetingService;
   clock?: () => number;
+  /**
+   * Change notifications (issue #18): each write commits together with the outbox rows of the subscriptions
+   * that see it (Store.writeTogether), so a change is never lost between the write and its notifications.
+   */
+  notifications?: {
+    feed: ChangeFeed;
+    writeTogether: (queries: CompiledQuery[]) => Promise<QueryResult<unknown>>;
+    /** Called after a change committed: the deliverer may start at once. */
+    queued: () => void;
+  };
 }
 
 /**
@@ -76,6 +88,17 @@ export class EventService {
   constructor(private readonly deps: EventServiceDeps) {
     this.clock = deps.clock ?? Date.now;
     this.write = deps.write;
+  }
+
+  /** One event write; with change notifications on, committed together with the outbox rows it causes. */
+  private async writeEvent(query: CompiledQuery, event: CalendarEvent, changeType: 'created' | 'updated' | 'deleted'): Promise<boolean> {
+    const n = this.deps.notifications;
+    const result = n
+      ? await n.writeTogether([query, n.feed.eventChanged(event, changeType)])
+      : await (this.write ?? ((q: CompiledQuery) => this.deps.db.executeQuery(q)))(query);
+    const changed = Number(result.numAffectedRows ?? 0) === 1;
+    if (changed) n?.queued();
+    return changed;
   }
 
   /** Resolves the mailbox a path addresses and checks the caller may act on it (§5). */
@@ -173,7 +196,7 @@ export class EventService {
       event = goOnline(event, meeting);
     }
     try {
-      await repo.insertEvent(this.deps.db, event, this.write);
+      await this.writeEvent(repo.insertEventQuery(this.deps.db, event), event, 'created');
       return { owner, event };
     } catch (err) {
       const which = uniqueViolation(err);
@@ -263,7 +286,8 @@ export class EventService {
         );
         next = goOnline(next, created);
       }
-      if (await repo.updateEvent(this.deps.db, next, current.version, this.write)) {
+      const written = { ...next, version: current.version + 1 };
+      if (await this.writeEvent(repo.updateEventQuery(this.deps.db, next, current.version), written, 'updated')) {
         return { owner, event: { ...next, version: current.version + 1 } };
       }
       if (created) await this.deps.meetings.discardCalendarBacked(created.id);
@@ -295,7 +319,7 @@ export class EventService {
   }
 
   private async remove(event: CalendarEvent): Promise<void> {
-    if (!(await repo.deleteEvent(this.deps.db, event.id, this.write))) throw eventNotFound();
+    if (!(await this.writeEvent(repo.deleteEventQuery(this.deps.db, event.id), event, 'deleted'))) throw eventNotFound();
     if (event.meetingId) await this.deps.meetings.cancelCalendarBacked(event.meetingId);
   }
 

@@ -9,6 +9,8 @@ import type { Database } from '../../storage/tables.js';
 import type { EmulatorClock } from '../../util/clock.js';
 import { INSPECTOR_CSS, INSPECTOR_HEADERS, INSPECTOR_JS, inspectorPage } from '../../web/inspector.js';
 import { onlineMeetingJson } from '../online-meeting-view.js';
+import type { NotificationDelivery } from '../../notifications/notification-delivery.js';
+import { recentOutbox } from '../../storage/repositories/subscription-repository.js';
 import type { SessionService } from '../../domain/artifacts/session-service.js';
 import { setArtifactSettings } from '../../domain/artifacts/artifact-settings.js';
 
@@ -20,6 +22,8 @@ export interface EmulatorRoutesOptions {
   origin: () => string;
   /** Largest accepted import document, in bytes. */
   importLimitBytes: number;
+  /** Change notifications (issue #18): GET /_emulator/notifications and POST /_emulator/notifications/flush. */
+  notifications: NotificationDelivery;
   /** Meetings that happen (issue #17). */
   sessions: SessionService;
   /** Largest JSON body of POST /_emulator/sessions (a recording in contentBase64 rides in it). */
@@ -200,5 +204,59 @@ export async function emulatorRoutes(app: FastifyInstance, opts: EmulatorRoutesO
         }),
       ),
     };
+  });
+
+  /**
+   * Issue #18: the notifications queued and sent, newest first, with their outcome (status pending, delivered
+   * or dropped; attempts; the receiver's last answer). `notification` is the item as queued, before encryption.
+   */
+  app.get('/_emulator/notifications', async (request: FastifyRequest<{ Querystring: Record<string, string | string[] | undefined> }>) => {
+    const q = request.query;
+    for (const k of Object.keys(q))
+      if (!['subscriptionId', 'top'].includes(k)) throw badRequest(`Unknown query parameter '${k}' (subscriptionId, top).`);
+    const sub = q.subscriptionId;
+    if (Array.isArray(sub) || (sub !== undefined && !GUID.test(sub)))
+      throw badRequest("'subscriptionId' must be one subscription id (a GUID).");
+    const topParam = q.top;
+    if (Array.isArray(topParam) || (topParam !== undefined && !/^\d{1,4}$/.test(topParam)) || Number(topParam ?? 100) < 1)
+      throw badRequest("'top' must be a whole number from 1 to 1000.");
+    const rows = await recentOutbox(opts.db, { subscriptionId: sub, limit: Math.min(Number(topParam ?? 100), 1000) });
+    return {
+      value: rows.map((r) => ({
+        id: r.id,
+        subscriptionId: r.subscription_id,
+        tenantId: r.tenant_id,
+        kind: r.kind,
+        url: r.url,
+        status: r.status,
+        attempts: Number(r.attempts),
+        createdDateTime: r.created_at,
+        nextAttemptDateTime: r.status === 'pending' ? r.next_attempt_at : null,
+        lastAttemptDateTime: r.last_attempt_at,
+        lastStatus: r.last_status === null ? null : Number(r.last_status),
+        lastError: r.last_error,
+        lastDurationMs: r.last_duration_ms === null ? null : Number(r.last_duration_ms),
+        deliveredDateTime: r.delivered_at,
+        notification: JSON.parse(r.payload) as unknown,
+      })),
+    };
+  });
+
+  /**
+   * Issue #18: queue the lifecycle notifications the clock calls for, then attempt every pending item now
+   * (back-off or not); `{"honorBackoff": true}` attempts only what is due by the emulator clock.
+   */
+  app.post('/_emulator/notifications/flush', async (request) => {
+    const body = request.body as Record<string, unknown> | undefined;
+    if (
+      body !== undefined &&
+      (typeof body !== 'object' ||
+        body === null ||
+        Array.isArray(body) ||
+        Object.keys(body).some((k) => k !== 'honorBackoff') ||
+        (body.honorBackoff !== undefined && typeof body.honorBackoff !== 'boolean'))
+    )
+      throw badRequest('The body must be empty or {"honorBackoff": true|false}.');
+    return opts.notifications.flush({ honorBackoff: body?.honorBackoff === true });
   });
 }

@@ -7,6 +7,7 @@ import * as userProfile from './006-user-profile.js';
 import * as calendarEvents from './008-calendar-events.js';
 import * as refreshTokens from './009-refresh-tokens.js';
 import * as meetingArtifacts from './010-meeting-artifacts.js';
+import * as changeNotifications from './011-change-notifications.js';
 
 /** Every migration, in order. Names sort lexically, which is the order Kysely applies them in. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '008-calendar-events': calendarEvents,
   '009-refresh-tokens': refreshTokens,
   '010-meeting-artifacts': meetingArtifacts,
+  '011-change-notifications': changeNotifications,
 };

@@ -72,8 +72,10 @@ export function rowToEvent(row: EventRow): CalendarEvent {
   };
 }
 
+export const insertEventQuery = (db: Db, e: CalendarEvent) => db.insertInto('events').values(eventToRow(e)).compile();
+
 export async function insertEvent(db: Db, e: CalendarEvent, write: Writer = direct(db)): Promise<void> {
-  await write(db.insertInto('events').values(eventToRow(e)).compile());
+  await write(insertEventQuery(db, e));
 }
 
 /** One probe of the primary key. */
@@ -101,28 +103,33 @@ export async function findEventByICalUId(db: Db, iCalUId: string): Promise<Calen
 
 /** Writes an updated event if nobody else updated it first; returns whether it did. */
 export async function updateEvent(db: Db, e: CalendarEvent, expectedVersion: number, write: Writer = direct(db)): Promise<boolean> {
-  const row = eventToRow(e);
-  const res = await write(
-    db
-      .updateTable('events')
-      .set({
-        start_utc: row.start_utc,
-        end_utc: row.end_utc,
-        is_online_meeting: row.is_online_meeting,
-        meeting_id: row.meeting_id,
-        last_modified_date_time: row.last_modified_date_time,
-        resource: row.resource,
-        version: expectedVersion + 1,
-      })
-      .where('id', '=', e.id)
-      .where('version', '=', expectedVersion)
-      .compile(),
-  );
+  const res = await write(updateEventQuery(db, e, expectedVersion));
   return Number(res.numAffectedRows) === 1;
 }
 
+/** The UPDATE of updateEvent: it changes a row only if nobody else updated the event first. */
+export function updateEventQuery(db: Db, e: CalendarEvent, expectedVersion: number) {
+  const row = eventToRow(e);
+  return db
+    .updateTable('events')
+    .set({
+      start_utc: row.start_utc,
+      end_utc: row.end_utc,
+      is_online_meeting: row.is_online_meeting,
+      meeting_id: row.meeting_id,
+      last_modified_date_time: row.last_modified_date_time,
+      resource: row.resource,
+      version: expectedVersion + 1,
+    })
+    .where('id', '=', e.id)
+    .where('version', '=', expectedVersion)
+    .compile();
+}
+
+export const deleteEventQuery = (db: Db, id: string) => db.deleteFrom('events').where('id', '=', id).compile();
+
 export async function deleteEvent(db: Db, id: string, write: Writer = direct(db)): Promise<boolean> {
-  const res = await write(db.deleteFrom('events').where('id', '=', id).compile());
+  const res = await write(deleteEventQuery(db, id));
   return Number(res.numAffectedRows) === 1;
 }
 
