@@ -188,7 +188,9 @@ step "image contents: non-root user, no source maps, tests, sources or secrets"
 user=$(podman image inspect --format '{{.Config.User}}' "$IMAGE")
 [ "$user" = node ] || fail "the image runs as '$user', not node"
 [ "$(podman run --rm --network=host --no-healthcheck "$IMAGE" id -u 2>>"$WORK/podman.err")" = 1000 ] || fail 'the container does not run as uid 1000'
-podman image inspect --format '{{.Config.Healthcheck.Test}}' "$IMAGE" | grep -q healthcheck.mjs ||
+# (grep reads whole captured outputs: `cmd | grep -q` under pipefail fails when grep's early exit kills cmd with SIGPIPE.)
+healthcheck=$(podman image inspect --format '{{.Config.Healthcheck.Test}}' "$IMAGE")
+grep -q healthcheck.mjs <<<"$healthcheck" ||
   fail 'the image has no HEALTHCHECK'
 leftovers=$(podman run --rm --network=host --no-healthcheck "$IMAGE" sh -c \
   'find /app /data \( -name "*.map" -o -name "*.ts" ! -name "*.d.ts" -o -name "*.test.*" -o -type d -name test \
@@ -219,8 +221,10 @@ volumes+=("$NAME-data")
 podman volume create "$NAME-data" >/dev/null
 port=$(free_port)
 run_container "$NAME-sqlite" -v "$NAME-data:/data" -e PORT="$port"
-podman logs "$NAME-sqlite" 2>&1 | grep -q 'DEMO directory is enabled' || fail 'the start-up log does not say the demo directory is on'
-podman exec "$NAME-sqlite" graph-meetings tenant list | grep -q contoso.test || fail 'the admin CLI does not list the demo tenant'
+startup_log=$(podman logs "$NAME-sqlite" 2>&1)
+grep -q 'DEMO directory is enabled' <<<"$startup_log" || fail 'the start-up log does not say the demo directory is on'
+tenants=$(podman exec "$NAME-sqlite" graph-meetings tenant list)
+grep -q contoso.test <<<"$tenants" || fail 'the admin CLI does not list the demo tenant'
 podman cp "$NAME-sqlite:/data/tls/ca.pem" "$WORK/ca.pem"
 origin=https://127.0.0.1:$port
 subject="Container test $RUN_ID"

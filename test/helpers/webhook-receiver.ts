@@ -58,6 +58,8 @@ export function receiverTls(): ReceiverTls {
   ]);
   cert.sign(caKeys.privateKey, forge.md.sha256.create());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-receiver-'));
+  // The service reads the CA file when an app starts (NOTIFICATION_CA_FILES); it stays until this test process ends.
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const caFile = path.join(dir, 'ca.pem');
   fs.writeFileSync(caFile, forge.pki.certificateToPem(ca));
   return { caFile, key: forge.pki.privateKeyToPem(keys.privateKey), cert: forge.pki.certificateToPem(cert) };
