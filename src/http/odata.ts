@@ -1,4 +1,5 @@
-import { invalidArgument } from '../domain/errors.js';
+import type { FastifyRequest } from 'fastify';
+import { badRequest, invalidArgument, queryOptionNotSupported } from '../domain/errors.js';
 
 /**
  * The $filter expressions Graph's onlineMeetings collections understand (fact sheet §3.4) and nothing
@@ -23,4 +24,21 @@ export function parseMeetingFilter(raw: string | undefined, allowed: ReadonlyArr
   if (!m || !property || !allowed.includes(property)) throw invalidArgument(FILTER_EXPECTED);
   const value = m[2] !== undefined ? m[2].replace(/''/g, "'") : m[3]!;
   return { property, value };
+}
+
+/**
+ * A route's OData query options by their canonical spelling (Graph accepts any case). Options the route does not
+ * support get an explicit error rather than being ignored, and an option given twice is refused.
+ */
+export function queryOptions(request: FastifyRequest, supported: string[]): Record<string, string | undefined> {
+  const query = request.query as Record<string, string | string[]>;
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (!key.startsWith('$')) continue;
+    const canonical = supported.find((s) => s.toLowerCase() === key.toLowerCase());
+    if (!canonical) throw queryOptionNotSupported(key);
+    if (Array.isArray(value)) throw badRequest(`The query option '${key}' was given more than once.`);
+    out[canonical] = value;
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import type { MeetingOwnerPath } from '../../domain/authorization.js';
 import { ArtifactService, DEFAULT_PAGE, MAX_PAGE, transcriptFormat } from '../../domain/artifacts/artifact-service.js';
 import { formatDateTime, parseDateTime } from '../../domain/datetime.js';
 import { badRequest, GraphError, invalidArgument, queryOptionNotSupported } from '../../domain/errors.js';
+import { queryOptions } from '../odata.js';
 import { refuseOtherMethods } from '../method-not-allowed.js';
 import type { Principal } from '../../identity/access-tokens.js';
 import { attendanceRecordJson, attendanceReportJson, recordingJson, transcriptJson } from '../artifact-view.js';
@@ -205,18 +206,6 @@ export async function artifactRoutes(app: FastifyInstance, opts: ArtifactRoutesO
       routes.map((r) => r.method),
     );
   }
-}
-
-function queryOptions(request: FastifyRequest, supported: string[]): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(request.query as Query)) {
-    if (!key.startsWith('$')) continue;
-    const canonical = supported.find((s) => s.toLowerCase() === key.toLowerCase());
-    if (!canonical) throw queryOptionNotSupported(key);
-    if (Array.isArray(value)) throw badRequest(`The query option '${key}' was given more than once.`);
-    out[canonical] = value;
-  }
-  return out;
 }
 
 /** §2.4: the documented list filter, `contentCorrelationId eq '…'` (property name in any case). */

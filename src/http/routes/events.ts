@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteH
 import { parseQueryOptions, parseWindow } from '../../domain/events/event-query.js';
 import type { EventService, MailboxPath } from '../../domain/events/event-service.js';
 import { requireZone, type ResolvedZone } from '../../domain/events/time-zones.js';
-import { badRequest, queryOptionNotSupported, unableToDeserializePostBody } from '../../domain/errors.js';
+import { badRequest, unableToDeserializePostBody } from '../../domain/errors.js';
+import { queryOptions } from '../odata.js';
 import { refuseOtherMethods } from '../method-not-allowed.js';
 import type { Principal } from '../../identity/access-tokens.js';
 import type { UserRow } from '../../storage/tables.js';
@@ -243,20 +244,6 @@ async function requireJsonBody(request: FastifyRequest) {
     if (!ct && request.body === undefined && /\/cancel$/i.test(request.routeOptions.url ?? '')) return;
     throw unableToDeserializePostBody(`Content-Type '${ct ?? ''}' is not application/json`);
   }
-}
-
-/** Query options this route does not support get an explicit error rather than being ignored. */
-function queryOptions(request: FastifyRequest, supported: string[]): Record<string, string | undefined> {
-  const query = request.query as Record<string, string | string[]>;
-  const out: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(query)) {
-    if (!key.startsWith('$')) continue;
-    const canonical = supported.find((s) => s.toLowerCase() === key.toLowerCase());
-    if (!canonical) throw queryOptionNotSupported(key);
-    if (Array.isArray(value)) throw badRequest(`The query option '${key}' was given more than once.`);
-    out[canonical] = value;
-  }
-  return out;
 }
 
 const selectList = (select: string | undefined) =>

@@ -183,17 +183,7 @@ export async function organizerArtifacts<T extends 'transcripts' | 'recordings'>
 ) {
   let q = db
     .selectFrom(table as 'transcripts')
-    .select([
-      'id',
-      'meeting_id',
-      'organizer_id',
-      'tenant_id',
-      'call_id',
-      'content_correlation_id',
-      'created_date_time',
-      'end_date_time',
-      'sequence',
-    ])
+    .select(META)
     .where('tenant_id', '=', filter.tenantId)
     .where('organizer_id', '=', filter.organizerId)
     .where('sequence', '>', filter.afterSequence)
