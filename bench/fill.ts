@@ -4,7 +4,8 @@ import { DEFAULT_MEETING_POLICY } from '../src/domain/directory/tenant-settings.
 import { dialinUrl, encodeMeetingId, joinWebUrl, meetingOptionsWebUrl } from '../src/domain/meetings/meeting-ids.js';
 import type { Meeting } from '../src/domain/meetings/meeting.js';
 import { meetingToRow } from '../src/storage/repositories/meeting-repository.js';
-import type { Database } from '../src/storage/tables.js';
+import { newEventId, newICalUId } from '../src/domain/events/event-ids.js';
+import type { Database, EventRow, NewEventRow } from '../src/storage/tables.js';
 
 /**
  * Fills a store with `count` meetings organized by the given user, straight through the repository's
@@ -66,6 +67,45 @@ export async function fillMeetings(
     await db.transaction().execute(async (tx) => {
       await tx.insertInto('meetings').values(rows).execute();
     });
+    opts.onProgress?.(Math.min(opts.count, start + batch));
+  }
+}
+
+/**
+ * Fills a store with `count` events in the calendar of the template event's owner, cloned from a row the
+ * service wrote (so the document is the service's own), each with its own id, iCalUId and hour, spread over
+ * the years after 2031 (the benchmark's own events are in 2030). They are plain events, not online meetings:
+ * the million meetings above are filled separately.
+ */
+export async function fillEvents(
+  db: Kysely<Database>,
+  opts: { count: number; template: EventRow; batch?: number; onProgress?: (n: number) => void },
+) {
+  const batch = opts.batch ?? 500;
+  const base = Date.UTC(2031, 0, 1);
+  const utc = (ms: number) => new Date(ms).toISOString().replace('Z', '0000Z');
+  const { version: _version, ...template } = opts.template;
+  const doc = JSON.parse(template.resource) as { start: { utc: string }; end: { utc: string }; subject?: string };
+  for (let start = 0; start < opts.count; start += batch) {
+    const rows: NewEventRow[] = [];
+    for (let i = start; i < Math.min(opts.count, start + batch); i++) {
+      const at = base + i * 3_600_000;
+      doc.start.utc = utc(at);
+      doc.end.utc = utc(at + 1_800_000);
+      doc.subject = `Filled event ${i}`;
+      rows.push({
+        ...template,
+        id: newEventId(template.owner_id),
+        ical_uid: newICalUId(at),
+        transaction_id: null,
+        start_utc: doc.start.utc,
+        end_utc: doc.end.utc,
+        is_online_meeting: 0,
+        meeting_id: null,
+        resource: JSON.stringify(doc),
+      });
+    }
+    await db.insertInto('events').values(rows).execute();
     opts.onProgress?.(Math.min(opts.count, start + batch));
   }
 }

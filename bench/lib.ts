@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import autocannon from 'autocannon';
 
 export const DEMO = {
@@ -171,3 +172,85 @@ export function rssMiB(pid: number): number {
   }
   return Math.round(kib / 1024);
 }
+
+/** Requests to the service and its ceiling, described once so both get the same bytes. */
+export interface Scenario {
+  method: 'GET' | 'POST';
+  path: (i: number) => string;
+  body?: (i: number) => string;
+}
+
+/**
+ * Latency at one connection (the pattern of a CI suite: one request at a time): `count` requests, one after
+ * another, on one kept-alive TLS connection, written as raw HTTP/1.1 so the client adds as little as possible
+ * (autocannon's histogram counts whole milliseconds, too coarse for sub-millisecond answers). Returns the
+ * median and the 99th percentile in milliseconds, with microsecond resolution.
+ */
+export async function sequentialLatency(
+  port: number,
+  s: Scenario,
+  headers: Record<string, string>,
+  count: number,
+): Promise<{ p50: number; p99: number; errors: number }> {
+  const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  const head = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  const times: number[] = [];
+  let errors = 0;
+  let buffer: Buffer = Buffer.alloc(0);
+  let waiting: (() => void) | undefined;
+  let failed: ((err: Error) => void) | undefined;
+  socket.on('error', (err) => failed?.(err));
+  socket.on('data', (chunk: Buffer) => {
+    buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
+    waiting?.();
+  });
+  /** Resolves with the status once one whole response (Content-Length framed) is in the buffer. */
+  const response = () =>
+    new Promise<number>((resolve, reject) => {
+      const check = () => {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const header = buffer.subarray(0, end).toString('latin1');
+        const declared = /\r\ncontent-length:\s*(\d+)/i.exec(header)?.[1];
+        let length = Number(declared ?? 0);
+        if (declared === undefined && /\r\ntransfer-encoding:\s*chunked/i.test(header)) {
+          const last = buffer.indexOf('\r\n0\r\n\r\n', end + 2);
+          if (last < 0) return;
+          length = last + 7 - (end + 4);
+        }
+        if (buffer.length < end + 4 + length) return;
+        buffer = buffer.subarray(end + 4 + length);
+        waiting = undefined;
+        resolve(Number(header.slice(9, 12)));
+      };
+      waiting = check;
+      failed = reject;
+      check();
+    });
+  try {
+    for (let i = 0; i < count; i++) {
+      const body = s.body ? Buffer.from(s.body(i)) : undefined;
+      const bytes = `${s.method} ${s.path(i)} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${head}${body ? `content-length: ${body.length}\r\n` : ''}\r\n`;
+      const t0 = process.hrtime.bigint();
+      socket.write(body ? Buffer.concat([Buffer.from(bytes, 'latin1'), body]) : bytes);
+      const status = await response();
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (status < 200 || status > 299) errors++;
+    }
+  } finally {
+    socket.destroy();
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => Number(times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(3));
+  return { p50: at(0.5), p99: at(0.99), errors };
+}
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};

@@ -3,13 +3,14 @@
  * started with --cpu-prof, then prints where its CPU time went (self time by function and by area).
  * Profile before optimizing (issue #6); the .cpuprofile file is kept for Chrome DevTools.
  *
- *   npm run bench:profile -- get            # create | createOrGet | get | lookup-url | lookup-id
+ *   npm run bench:profile -- get   # create | createOrGet | get | lookup-url | lookup-id | me | event-create | event-get
  *   BENCH_WORKERS=2 npm run bench:profile -- create   # one report per worker process
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEMO, EXAMPLE_1, load, request, startProcess, userToken } from './lib.js';
+import { DEMO, load, request, startProcess, userToken } from './lib.js';
+import { endpoints, seed } from './scenarios.js';
 
 const scenario = process.argv[2] ?? 'get';
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -23,6 +24,7 @@ interface ProfileNode {
 }
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -39,10 +41,18 @@ function area(url: string, name: string): string {
   return s ? `graph-meetings ${s[1]!.replace(/\/[^/]+$/, '')}` : url;
 }
 
-function report(profile: CpuProfile) {
+/**
+ * Counts only the samples taken while the load ran: start-up, seeding and the warm-up are left out. V8 stamps
+ * samples with the monotonic clock (microseconds) that process.hrtime reads, the same in every process.
+ */
+function report(profile: CpuProfile, window: { from: number; to: number }) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at >= window.from && at <= window.to) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const fns = new Map<string, number>();
   const areas = new Map<string, number>();
@@ -63,6 +73,7 @@ function report(profile: CpuProfile) {
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'graph-meetings-profile-'));
 const profDir = path.join(dataDir, 'profiles');
 const ready = async (port: number) => (await request(port, 'GET', `/${DEMO.tenant}/v2.0/.well-known/openid-configuration`)).status === 200;
+const window = { from: 0, to: Infinity };
 const service = await startProcess(
   ['--cpu-prof', `--cpu-prof-dir=${profDir}`, 'dist/server.js'],
   { DATA_DIR: dataDir, WORKERS: workers, LOG_LEVEL: 'warn' },
@@ -71,34 +82,13 @@ const service = await startProcess(
 try {
   const token = await userToken(service.port);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const seeded: { id: string; joinWebUrl: string; joinMeetingId: string }[] = [];
-  for (let i = 0; i < 200; i++) {
-    const r = await request(
-      service.port,
-      'POST',
-      '/v1.0/me/onlineMeetings/createOrGet',
-      headers,
-      JSON.stringify({ externalId: `p-${i}`, subject: 'p' }),
-    );
-    const m = JSON.parse(r.body);
-    seeded.push({ id: m.id, joinWebUrl: m.joinWebUrl, joinMeetingId: m.joinMeetingIdSettings.joinMeetingId });
-  }
-  const pick = (i: number) => seeded[i % seeded.length]!;
-  const filter = (f: string) => `/v1.0/me/onlineMeetings?$filter=${encodeURIComponent(f)}`;
-  const scenarios = {
-    create: { method: 'POST', path: () => '/v1.0/me/onlineMeetings', body: () => EXAMPLE_1 },
-    createOrGet: {
-      method: 'POST',
-      path: () => '/v1.0/me/onlineMeetings/createOrGet',
-      body: (i: number) => JSON.stringify({ externalId: `p-${i % 200}`, subject: 'p' }),
-    },
-    get: { method: 'GET', path: (i: number) => `/v1.0/me/onlineMeetings/${pick(i).id}` },
-    'lookup-url': { method: 'GET', path: (i: number) => filter(`JoinWebUrl eq '${pick(i).joinWebUrl}'`) },
-    'lookup-id': { method: 'GET', path: (i: number) => filter(`joinMeetingIdSettings/joinMeetingId eq '${pick(i).joinMeetingId}'`) },
-  } as const;
-  const s = scenarios[scenario as keyof typeof scenarios];
-  if (!s) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(scenarios).join(', ')}`);
-  const r = await load(scenario, { ...s, headers, port: service.port, connections, duration } as Parameters<typeof load>[1]);
+  const eps = endpoints(await seed(service.port, headers));
+  const e = eps.find((x) => x.key === scenario);
+  if (!e) throw new Error(`unknown scenario ${scenario}; one of ${eps.map((x) => x.key).join(', ')}`);
+  await load('warm-up', { ...e.scenario, headers, port: service.port, connections, duration: 2 });
+  window.from = Number(process.hrtime.bigint() / 1000n);
+  const r = await load(scenario, { ...e.scenario, headers, port: service.port, connections, duration });
+  window.to = Number(process.hrtime.bigint() / 1000n);
   console.log(`${scenario}: ${Math.round(r.rps)} requests/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors + r.non2xx}`);
 } finally {
   await service.stop();
@@ -115,6 +105,6 @@ files.forEach((f, i) => {
   const kept = path.join(os.tmpdir(), `graph-meetings-${scenario}${i ? `-${i}` : ''}.cpuprofile`);
   fs.copyFileSync(f, kept);
   console.log(`\nprofile: ${kept}`);
-  report(JSON.parse(fs.readFileSync(kept, 'utf8')) as CpuProfile);
+  report(JSON.parse(fs.readFileSync(kept, 'utf8')) as CpuProfile, window);
 });
 fs.rmSync(dataDir, { recursive: true, force: true });
