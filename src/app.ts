@@ -131,7 +131,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const tls = await loadTls(config);
   const adminKey = loadAdminKey(config.adminKey, config.dataDir);
   // Read and validated before the store opens, so a bad fixture stops the start with its own message.
-  const seedFile = config.seedFile === undefined ? undefined : parseSeedFile(readSeedFile(config.seedFile), config.seedFile);
+  const seedFile = config.seedFile === undefined ? undefined : await parseSeedFile(readSeedFile(config.seedFile), config.seedFile);
   const emulatorClock = deps.clock instanceof EmulatorClock ? deps.clock : new EmulatorClock(deps.clock ? { source: deps.clock } : {});
   const clock = emulatorClock.now;
   const impersonating = config.impersonation.enabled;
