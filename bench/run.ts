@@ -63,7 +63,11 @@ interface ConfigRun {
   bodyBytes: Map<string, number>;
   pairs: Map<string, Pair[]>;
   ceiling2k: LoadResult[];
-  sequential: { key: string; service: Awaited<ReturnType<typeof sequentialLatency>>; ceiling: Awaited<ReturnType<typeof sequentialLatency>> }[];
+  sequential: {
+    key: string;
+    service: Awaited<ReturnType<typeof sequentialLatency>>;
+    ceiling: Awaited<ReturnType<typeof sequentialLatency>>;
+  }[];
   rss: { idle: number; afterFirst: number; afterLast: number };
   scale?: { pairs: Map<string, Pair[]>; fillSeconds: number; rss: { before: number; after: number } };
 }
@@ -170,7 +174,16 @@ async function runConfig(store: 'sqlite' | 'postgres', workers: number, withScal
       const s = await sequentialLatency(service.port, e.scenario, auth, sequentialCount);
       sequential.push({ key: e.key, service: s, ceiling: c });
     }
-    const result: ConfigRun = { store, workers, endpoints: eps, bodyBytes, pairs, ceiling2k, sequential, rss: { idle, afterFirst, afterLast } };
+    const result: ConfigRun = {
+      store,
+      workers,
+      endpoints: eps,
+      bodyBytes,
+      pairs,
+      ceiling2k,
+      sequential,
+      rss: { idle, afterFirst, afterLast },
+    };
 
     if (withScale && fill > 0) {
       await service.stop();
@@ -187,7 +200,11 @@ async function runConfig(store: 'sqlite' | 'postgres', workers: number, withScal
         batch: store === 'postgres' ? 500 : 2000,
         onProgress: progress('meetings'),
       });
-      const template = (await s.db.selectFrom('events').selectAll().where('id', '=', seeded.plainEvent).executeTakeFirstOrThrow()) as EventRow;
+      const template = (await s.db
+        .selectFrom('events')
+        .selectAll()
+        .where('id', '=', seeded.plainEvent)
+        .executeTakeFirstOrThrow()) as EventRow;
       await fillEvents(s.db, { count: fill, template, batch: store === 'postgres' ? 500 : 2000, onProgress: progress('events') });
       if (store === 'sqlite') await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(s.db);
       else await sql`ANALYZE`.execute(s.db);
@@ -230,8 +247,13 @@ function report(run: ConfigRun) {
     );
   };
   for (const e of run.endpoints) row(e, run.pairs.get(e.key)!);
-  if (run.scale) for (const e of run.endpoints.filter((x) => x.lookup)) row(e, run.scale.pairs.get(e.key)!, ` (+${fill.toLocaleString('en')})`);
-  lines.push('', '| one connection, one request at a time | service p50 / p99 ms | ceiling p50 / p99 ms | errors |', '|---|---:|---:|---:|');
+  if (run.scale)
+    for (const e of run.endpoints.filter((x) => x.lookup)) row(e, run.scale.pairs.get(e.key)!, ` (+${fill.toLocaleString('en')})`);
+  lines.push(
+    '',
+    '| one connection, one request at a time | service p50 / p99 ms | ceiling p50 / p99 ms | errors |',
+    '|---|---:|---:|---:|',
+  );
   for (const s of run.sequential) {
     const name = run.endpoints.find((e) => e.key === s.key)!.name;
     lines.push(`| ${name} | ${s.service.p50} / ${s.service.p99} | ${s.ceiling.p50} / ${s.ceiling.p99} | ${s.service.errors} |`);
@@ -268,7 +290,11 @@ function targets(run: ConfigRun) {
     ['get', 0.3],
   ] as const) {
     const s = run.sequential.find((x) => x.key === key);
-    if (s && !pg) checks.push([`${key} median ≤ ${limit} ms at one connection (${s.service.p50} ms; ceiling ${s.ceiling.p50} ms)`, s.service.p50 <= limit]);
+    if (s && !pg)
+      checks.push([
+        `${key} median ≤ ${limit} ms at one connection (${s.service.p50} ms; ceiling ${s.ceiling.p50} ms)`,
+        s.service.p50 <= limit,
+      ]);
   }
   if (run.workers === 1 && !pg) {
     checks.push([`idle RSS ≤ 120 MiB (${run.rss.idle} MiB)`, run.rss.idle <= 120]);
@@ -281,7 +307,10 @@ function targets(run: ConfigRun) {
     for (const e of run.endpoints.filter((x) => x.lookup)) {
       const small = median(ratios(run.pairs.get(e.key)!));
       const big = median(ratios(run.scale.pairs.get(e.key)!));
-      checks.push([`${e.name} at ${fill.toLocaleString('en')} within 20% of the small store (${pct(big)} vs ${pct(small)} of ceiling)`, big >= 0.8 * small]);
+      checks.push([
+        `${e.name} at ${fill.toLocaleString('en')} within 20% of the small store (${pct(big)} vs ${pct(small)} of ceiling)`,
+        big >= 0.8 * small,
+      ]);
     }
   }
   return checks.map(([label, ok]) => `- ${ok ? 'PASS' : 'MISS'}: ${label}`).join('\n');
@@ -298,4 +327,9 @@ for (const store of ['sqlite', ...(pgAdmin ? (['postgres'] as const) : [])] as c
     console.log(`${report(run)}\n\n${targets(run)}\n`);
   }
 }
-console.log(`load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
+console.log(
+  `load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} at the end`,
+);

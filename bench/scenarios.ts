@@ -117,7 +117,13 @@ export async function seed(port: number, auth: Record<string, string>): Promise<
   for (let i = 0; i < 1000; i += 50) {
     const batch = await Promise.all(
       Array.from({ length: 50 }, (_, j) =>
-        request(port, 'POST', '/v1.0/me/onlineMeetings/createOrGet', auth, JSON.stringify({ externalId: `bench-${i + j}`, subject: 'bench' })),
+        request(
+          port,
+          'POST',
+          '/v1.0/me/onlineMeetings/createOrGet',
+          auth,
+          JSON.stringify({ externalId: `bench-${i + j}`, subject: 'bench' }),
+        ),
       ),
     );
     for (const r of batch) {
@@ -138,4 +144,3 @@ export async function seed(port: number, auth: Record<string, string>): Promise<
   const plain = await request(port, 'POST', '/v1.0/me/events', auth, teamsEvent(-1, false));
   return { meetings, events, plainEvent: JSON.parse(plain.body).id };
 }
-

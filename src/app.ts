@@ -281,6 +281,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     const events = new EventService({
       db: store.db,
       write: store.write,
+      read: store.read,
       directory,
       meetings,
       clock,

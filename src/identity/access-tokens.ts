@@ -126,26 +126,27 @@ export class AccessTokens {
    */
   async verify(authorization: string | undefined): Promise<Principal> {
     if (!authorization) throw accessTokenEmpty();
-    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
-    if (!m) throw accessTokenEmpty();
-    const token = m[1]!;
-    if (token.length > MAX_TOKEN_LENGTH) throw invalidAuthenticationToken('token too long', 'Access token validation failure.');
     // A token that verified before is the same bytes under the same signature: only its lifetime can
-    // have changed since, so that is all a cache hit re-checks.
-    const seen = this.#verified.get(token);
+    // have changed since, so that is all a cache hit re-checks. The cache is keyed by the header as sent, so
+    // a hit neither parses it nor copies the token out of it (issue #20: 3% of a GET).
+    const seen = this.#verified.get(authorization);
     if (seen) {
       const now = this.clock() / 1000;
       if (now > seen.exp + CLOCK_TOLERANCE_SECONDS) {
-        this.#verified.delete(token);
+        this.#verified.delete(authorization);
         throw tokenExpired('cached token expired');
       }
       if (now < seen.nbf - CLOCK_TOLERANCE_SECONDS)
         throw invalidAuthenticationToken('nbf', 'Lifetime validation failed, the token is not yet valid.');
       return seen.principal;
     }
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
+    if (!m) throw accessTokenEmpty();
+    const token = m[1]!;
+    if (token.length > MAX_TOKEN_LENGTH) throw invalidAuthenticationToken('token too long', 'Access token validation failure.');
     const principal = await this.verifyUncached(token);
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number; nbf: number };
-    this.#verified.set(token, { principal, exp: claims.exp, nbf: claims.nbf });
+    this.#verified.set(authorization, { principal, exp: claims.exp, nbf: claims.nbf });
     return principal;
   }
 

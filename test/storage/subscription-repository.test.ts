@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { migrateToLatest, openStore, type Store } from '../../src/storage/database.js';
-import { finishAttempt, insertOutbox, leaseDue } from '../../src/storage/repositories/subscription-repository.js';
+import {
+  buildEnqueueChangeQuery,
+  enqueueChangeQuery,
+  finishAttempt,
+  insertOutbox,
+  leaseDue,
+  type Change,
+} from '../../src/storage/repositories/subscription-repository.js';
 import { STORES } from '../helpers/stores.js';
 import { tempStore } from './fixtures.js';
 
@@ -20,6 +27,19 @@ const item = (id: string) => ({
   status: 'pending' as const,
 });
 
+const change = (n: number, keys: string[], resourceJson: string | null): Change => ({
+  changeId: `change-${n}`,
+  tenantId: `tenant-${n}`,
+  kind: n % 2 ? 'events' : 'transcripts',
+  keys,
+  changeType: n % 3 ? 'created' : 'deleted',
+  payload: JSON.stringify({ n, text: 'with {{gm:payload}} and % and \\u0001 inside' }),
+  resourceJson,
+  now: `2030-01-0${n}T00:00:00.0000000Z`,
+  giveUpAt: `2030-01-0${n}T04:00:00.0000000Z`,
+  subscribedBy: `2030-01-0${n}T00:00:01.0000000Z`,
+});
+
 for (const kind of STORES) {
   describe(`${kind}: the notification outbox (issue #18: transactional, leased)`, () => {
     let ts: Awaited<ReturnType<typeof tempStore>>;
@@ -33,6 +53,24 @@ for (const kind of STORES) {
 
     const exists = async (id: string) =>
       (await store.db.selectFrom('notification_outbox').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+
+    test("the compiled outbox INSERT (issue #20) carries each change's own values, as Kysely would build it", () => {
+      const changes = [
+        change(1, ['tenant'], null),
+        change(2, ['user:a', 'tenant'], '{"rich":true}'),
+        change(3, ['user:b'], '{"other":1}'),
+        change(4, ['a', 'b', 'c'], null),
+        change(5, ['{{gm:key0}}', 'tenant'], '{{gm:resourceJson}}'),
+      ];
+      for (let round = 0; round < 2; round++) {
+        for (const c of changes) {
+          const fast = enqueueChangeQuery(store.db, c);
+          const built = buildEnqueueChangeQuery(store.db, c);
+          assert.equal(fast.sql, built.sql);
+          assert.deepStrictEqual(fast.parameters, built.parameters);
+        }
+      }
+    });
 
     test('writeTogether: nothing follows a first statement that changed no row; a failing follower undoes the first', async () => {
       const none = store.db.updateTable('notification_outbox').set({ url: 'x' }).where('id', '=', 'no-such-row').compile();

@@ -53,9 +53,20 @@ export function decodeOutlookId(id: string): DecodedId {
   throw eventIdMalformed();
 }
 
-/** The 16-byte GUID part of a mailbox's change keys (§0.2), stable per mailbox. */
+/**
+ * The 16-byte GUID part of a mailbox's change keys (§0.2), stable per mailbox. Every event rendered hashes it,
+ * so the last mailboxes' prefixes are kept (issue #20: the hash was 2% of GET …/events/{id}); the map is
+ * emptied when full, so it stays small whatever the number of mailboxes.
+ */
+const prefixes = new Map<string, Buffer>();
 function changeKeyPrefix(ownerId: string): Buffer {
-  return createHash('sha256').update(`changekey:${ownerId}`).digest().subarray(0, 16);
+  let prefix = prefixes.get(ownerId);
+  if (prefix === undefined) {
+    if (prefixes.size >= 1000) prefixes.clear();
+    prefix = createHash('sha256').update(`changekey:${ownerId}`).digest().subarray(0, 16);
+    prefixes.set(ownerId, prefix);
+  }
+  return prefix;
 }
 
 /** §0.2: 16-byte mailbox GUID + 6-byte change counter, standard base64; `@odata.etag` is W/"{changeKey}". */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../../identity/access-tokens.js';
 import type { CompiledQuery, QueryResult } from 'kysely';
-import type { Writer } from '../../storage/database.js';
+import type { Reader, Writer } from '../../storage/database.js';
 import { uniqueViolation } from '../../storage/errors.js';
 import * as directoryRepo from '../../storage/repositories/directory-repository.js';
 import * as repo from '../../storage/repositories/event-repository.js';
@@ -61,6 +61,8 @@ const DAY_MS = 86_400_000;
 export interface EventServiceDeps {
   db: Kysely<Database>;
   write?: Writer;
+  /** The store's reader of the request path (Store.read), for GET by id. */
+  read?: Reader;
   directory: DirectoryLookups;
   meetings: MeetingService;
   clock?: () => number;
@@ -84,10 +86,12 @@ export interface EventServiceDeps {
 export class EventService {
   private readonly clock: () => number;
   private readonly write: Writer | undefined;
+  private readonly reads: repo.EventReads;
 
   constructor(private readonly deps: EventServiceDeps) {
     this.clock = deps.clock ?? Date.now;
     this.write = deps.write;
+    this.reads = new repo.EventReads(deps.db, deps.read);
   }
 
   /** One event write; with change notifications on, committed together with the outbox rows it causes. */
@@ -214,7 +218,7 @@ export class EventService {
   /** GET …/events/{id} (§4.2). */
   async get(principal: Principal, path: MailboxPath, eventId: string): Promise<{ owner: UserRow; event: CalendarEvent }> {
     const owner = await this.authorize(principal, path, 'read');
-    return { owner, event: await this.owned(owner, eventId) };
+    return { owner, event: await this.owned(owner, eventId, true) };
   }
 
   /** PATCH …/events/{id} (§4.5, §3.5): the Teams meeting follows time, subject and attendee changes. `linkOrigin` as for create. */
@@ -344,11 +348,12 @@ export class EventService {
   }
 
   /** The event behind an id, if it lives in `owner`'s mailbox (§0.1, §6). */
-  private async owned(owner: UserRow, eventId: string): Promise<CalendarEvent> {
+  /** The owner's event; `shared`: the cached parse (EventReads), for callers that only read it. */
+  private async owned(owner: UserRow, eventId: string, shared = false): Promise<CalendarEvent> {
     const decoded = decodeOutlookId(eventId);
     if (decoded.kind !== 'item') throw eventIdMalformed();
     if (decoded.mailboxId !== owner.id) throw eventNotFound();
-    const event = await repo.findEventById(this.deps.db, eventId);
+    const event = shared ? await this.reads.byId(eventId) : await repo.findEventById(this.deps.db, eventId);
     if (!event || event.ownerId !== owner.id || event.tenantId !== owner.tenant_id) throw eventNotFound();
     return event;
   }

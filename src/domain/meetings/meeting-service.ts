@@ -56,6 +56,7 @@ import {
   randomMeetingNumbers,
   type MeetingNumberSource,
 } from './meeting-ids.js';
+import { cloneData } from '../../util/clone.js';
 
 const HOUR_MS = 3_600_000;
 /** §0 Expiry: a meeting expires 60 days after its end; updates push it out again. */
@@ -654,7 +655,7 @@ export function resolveTimes(input: { startDateTime?: string | null; endDateTime
 
 /** Applies the option values of `input` over `base`; nested objects merge; null means "not given"; locked options keep their value. */
 export function applyOptions(base: MeetingOptions, input: Record<string, unknown>, locked: ReadonlySet<string>): MeetingOptions {
-  const out = structuredClone(base) as unknown as Record<string, unknown>;
+  const out = cloneData(base) as unknown as Record<string, unknown>;
   for (const key of OPTION_KEYS) {
     const value = input[key];
     if (value === undefined || value === null || locked.has(key)) continue;

@@ -8,6 +8,7 @@ import { refuseOtherMethods } from '../method-not-allowed.js';
 import type { Principal } from '../../identity/access-tokens.js';
 import type { UserRow } from '../../storage/tables.js';
 import { GRAPH_CONTENT_TYPE, sendGraphError } from '../errors.js';
+import { LruCache } from '../../util/lru-cache.js';
 import {
   calendarJson,
   eventCollectionContext,
@@ -58,6 +59,8 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
   };
   const eventId = (request: FastifyRequest) => (request.params as Params).eventId!;
   const send = (reply: FastifyReply, status: number, body: unknown) => reply.code(status).type(GRAPH_CONTENT_TYPE).send(body);
+  /** Serialized GET …/events/{id} answers (each charged to the process's cache budget, memory-budget.ts). */
+  const bodies = new LruCache<string, string>(2000);
 
   /** The view of this request: Prefer (§2.2) is honoured on every method, with Preference-Applied. */
   const view = (request: FastifyRequest, reply: FastifyReply, owner: UserRow): EventViewContext => {
@@ -99,6 +102,17 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
     checkPrefer(request);
     const { owner, event } = await events.get(request.principal, mailbox(request), eventId(request));
     const ctx = view(request, reply, owner);
+    if (q.$select === undefined) {
+      // The same bytes until the event changes (every write bumps its version): kept under every input of the
+      // view, as onlineMeetings' reads are (issue #20: rendering and serializing were a fifth of this request).
+      const key = `${event.id}@${event.version}|${ctx.serviceRoot}|${ctx.userSegment}|${ctx.zone?.name ?? ''}|${ctx.zone?.iana ?? ''}|${ctx.bodyText ? 1 : 0}`;
+      let body = bodies.get(key);
+      if (body === undefined) {
+        body = JSON.stringify({ '@odata.context': eventEntityContext(ctx), ...eventJson(event, ctx) });
+        bodies.set(key, body);
+      }
+      return send(reply, 200, body);
+    }
     const select = selectList(q.$select);
     return send(reply, 200, {
       '@odata.context': eventEntityContext(ctx, select),

@@ -94,6 +94,45 @@ export interface Change {
  * both stores.
  */
 export function enqueueChangeQuery(db: Db, c: Change): CompiledQuery {
+  const adapter = db.getExecutor().adapter;
+  let byArity = compiledEnqueues.get(adapter);
+  if (byArity === undefined) compiledEnqueues.set(adapter, (byArity = new Map()));
+  let template = byArity.get(c.keys.length);
+  if (template === undefined) {
+    template = compileEnqueue(db, c.keys.length);
+    byArity.set(c.keys.length, template);
+  }
+  return { ...template.compiled, parameters: template.fill.map((f) => f(c)) };
+}
+
+/**
+ * enqueueChangeQuery is built by Kysely once per dialect and number of keys, from a change whose every field
+ * is a marker; each parameter then becomes a function of the real change (the field itself, or the text around
+ * a marker with the field put in). Building the query on every event write cost as much as the write (issue
+ * #20); the markers keep this in step with buildEnqueueChangeQuery, whatever order its parameters come in.
+ */
+const CHANGE_FIELDS = ['changeId', 'tenantId', 'kind', 'changeType', 'payload', 'resourceJson', 'now', 'giveUpAt', 'subscribedBy'] as const;
+const MARKER = /\{\{gm:(\w+)\}\}/g;
+const marker = (name: string) => `{{gm:${name}}}`;
+const compiledEnqueues = new WeakMap<object, Map<number, { compiled: CompiledQuery; fill: ((c: Change) => unknown)[] }>>();
+
+function compileEnqueue(db: Db, keyCount: number) {
+  const sample = Object.fromEntries(CHANGE_FIELDS.map((f) => [f, marker(f)])) as unknown as Change;
+  sample.keys = Array.from({ length: keyCount }, (_, i) => marker(`key${i}`));
+  const field = (c: Change, name: string): unknown =>
+    name.startsWith('key') ? c.keys[Number(name.slice(3))] : c[name as (typeof CHANGE_FIELDS)[number]];
+  const compiled = buildEnqueueChangeQuery(db, sample);
+  const fill = compiled.parameters.map((p): ((c: Change) => unknown) => {
+    if (typeof p !== 'string' || !p.includes('{{gm:')) return () => p;
+    const whole = /^\{\{gm:(\w+)\}\}$/.exec(p);
+    if (whole) return (c) => field(c, whole[1]!);
+    return (c) => p.replace(MARKER, (_m, name: string) => String(field(c, name)));
+  });
+  return { compiled, fill };
+}
+
+/** The query as Kysely builds it for one change; what enqueueChangeQuery answers from its compiled template (exported for its test). */
+export function buildEnqueueChangeQuery(db: Db, c: Change): CompiledQuery {
   const select = db
     .selectFrom('subscriptions as s')
     .select((eb) => [
