@@ -103,6 +103,8 @@ export const userToken = (port: number) =>
 
 export interface LoadResult {
   name: string;
+  /** CPU microseconds the server spent per answered request, when its pid was given. */
+  cpuPerRequest?: number;
   rps: number;
   p50: number;
   p99: number;
@@ -122,9 +124,12 @@ export async function load(
     headers: Record<string, string>;
     connections: number;
     duration: number;
+    /** The server's pid: its CPU time per request is measured too. */
+    pid?: number;
   },
 ): Promise<LoadResult> {
   let i = 0;
+  const cpu0 = opts.pid ? cpuSeconds(opts.pid) : 0;
   const result = await autocannon({
     url: `https://127.0.0.1:${opts.port}`,
     connections: opts.connections,
@@ -141,8 +146,10 @@ export async function load(
       },
     ],
   });
+  const cpu = opts.pid ? cpuSeconds(opts.pid) - cpu0 : 0;
   return {
     name,
+    ...(opts.pid && result.requests.total > 0 ? { cpuPerRequest: Math.round((cpu * 1e6) / result.requests.total) } : {}),
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -254,3 +261,27 @@ export const median = (xs: number[]) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+
+/**
+ * CPU time (user + system, seconds) used so far by a process and its children (cluster workers), from /proc.
+ * CPU per request is steadier than requests per second on a shared machine: another tenant's load slows both
+ * the service and its ceiling, but adds little to the work each request costs. 0 where /proc is missing.
+ */
+export function cpuSeconds(pid: number): number {
+  const pids = [pid];
+  try {
+    pids.push(...fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return 0;
+  }
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}

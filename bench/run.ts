@@ -112,11 +112,11 @@ async function measurePairs(
 ) {
   for (const e of eps) {
     const o = { ...e.scenario, headers: auth, connections, duration };
-    const c = await load(`${e.name} ceiling`, { ...o, port: ceiling.port });
-    const s = await load(`${e.name}${label}`, { ...o, port: service.port });
+    const c = await load(`${e.name} ceiling`, { ...o, port: ceiling.port, pid: ceiling.child.pid });
+    const s = await load(`${e.name}${label}`, { ...o, port: service.port, pid: service.child.pid });
     pairs.set(e.key, [...(pairs.get(e.key) ?? []), { service: s, ceiling: c }]);
     console.error(
-      `  ${e.name}${label}: ${Math.round(s.rps)} requests/s (ceiling ${Math.round(c.rps)}, ${Math.round((100 * s.rps) / c.rps)}%), p50 ${s.p50} ms, p99 ${s.p99} ms, errors ${s.errors + s.non2xx}`,
+      `  ${e.name}${label}: ${Math.round(s.rps)} requests/s (ceiling ${Math.round(c.rps)}, ${Math.round((100 * s.rps) / c.rps)}%), CPU ${s.cpuPerRequest} µs per request (ceiling ${c.cpuPerRequest}), p50 ${s.p50} ms, p99 ${s.p99} ms, errors ${s.errors + s.non2xx}`,
     );
   }
 }
@@ -228,6 +228,7 @@ async function runConfig(store: 'sqlite' | 'postgres', workers: number, withScal
 }
 
 const pct = (x: number) => `${Math.round(100 * x)}%`;
+const cpu = (rs: LoadResult[]) => (rs.every((r) => r.cpuPerRequest !== undefined) ? String(median(rs.map((r) => r.cpuPerRequest!))) : '–');
 const ratios = (ps: Pair[]) => ps.map((p) => p.service.rps / p.ceiling.rps);
 const spread = (xs: number[]) => (xs.length > 1 ? `${pct(median(xs))} (${pct(Math.min(...xs))}–${pct(Math.max(...xs))})` : pct(xs[0]!));
 
@@ -236,14 +237,14 @@ function report(run: ConfigRun) {
   const lines = [
     `## ${run.store}, ${run.workers} process${run.workers > 1 ? 'es' : ''}`,
     '',
-    `| endpoint | body bytes | requests/s | same-body ceiling | of ceiling (median, range of ${runs}) | of the 2 KB ceiling | p50 / p99 ms | errors |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    `| ceiling, 2 KB reply | 2,020 | | ${Math.round(c2k).toLocaleString('en')} | | 100% | | ${run.ceiling2k.reduce((n, c) => n + c.errors + c.non2xx, 0)} |`,
+    `| endpoint | body bytes | requests/s | same-body ceiling | of ceiling (median, range of ${runs}) | of the 2 KB ceiling | CPU µs per request (ceiling's) | p50 / p99 ms | errors |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| ceiling, 2 KB reply | 2,020 | | ${Math.round(c2k).toLocaleString('en')} | | 100% | | | ${run.ceiling2k.reduce((n, c) => n + c.errors + c.non2xx, 0)} |`,
   ];
   const row = (e: Endpoint, ps: Pair[], label = '') => {
     const rps = median(ps.map((p) => p.service.rps));
     lines.push(
-      `| ${e.name}${label} | ${run.bodyBytes.get(e.key)!.toLocaleString('en')} | ${Math.round(rps).toLocaleString('en')} | ${Math.round(median(ps.map((p) => p.ceiling.rps))).toLocaleString('en')} | ${spread(ratios(ps))} | ${pct(rps / c2k)} | ${median(ps.map((p) => p.service.p50))} / ${median(ps.map((p) => p.service.p99))} | ${ps.reduce((n, p) => n + p.service.errors + p.service.non2xx, 0)} |`,
+      `| ${e.name}${label} | ${run.bodyBytes.get(e.key)!.toLocaleString('en')} | ${Math.round(rps).toLocaleString('en')} | ${Math.round(median(ps.map((p) => p.ceiling.rps))).toLocaleString('en')} | ${spread(ratios(ps))} | ${pct(rps / c2k)} | ${cpu(ps.map((p) => p.service))} (${cpu(ps.map((p) => p.ceiling))}) | ${median(ps.map((p) => p.service.p50))} / ${median(ps.map((p) => p.service.p99))} | ${ps.reduce((n, p) => n + p.service.errors + p.service.non2xx, 0)} |`,
     );
   };
   for (const e of run.endpoints) row(e, run.pairs.get(e.key)!);
