@@ -44,10 +44,15 @@ LABEL org.opencontainers.image.title="graph-meetings" \
 # port 8443, state in the /data volume. PUBLIC_URL is the origin clients use (default https://127.0.0.1:8443,
 # which suits `-p 8443:8443`); set it to the name clients reach the container by (e.g. https://graph-meetings:8443
 # in a compose network) so that join links use it and the local server certificate covers it.
+# MALLOC_MMAP_THRESHOLD_: glibc serves allocations of 8 MiB and more with their own mappings, returned to the
+# system when freed. Each password hash (scrypt) takes 16 MiB; under glibc's default, moving threshold such a buffer
+# stays in the hashing thread's arena after the first one, up to 16 MiB per thread-pool thread for good (README
+# "Idle memory", issue #20).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8443 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    MALLOC_MMAP_THRESHOLD_=8388608
 WORKDIR /app
 # Root owns the application (the service cannot rewrite itself); the non-root `node` user of the base image
 # owns only /data.

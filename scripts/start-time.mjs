@@ -5,6 +5,8 @@
 // The first start on a data directory (which creates the local CA and the database) is not counted: it is once per
 // checkout. The programmatic server is measured with a given dataDir (kept, as a suite's global setup would) and
 // with the default fresh temporary one (a new CA each time).
+// Each started service process's resident memory is read too (issue #20: at most 120 MiB idle): VmRSS from
+// /proc/<pid>/status 2 s after its first answer, before any other request (Linux only; skipped elsewhere).
 import { spawn } from 'node:child_process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { performance } from 'node:perf_hooks';
@@ -34,7 +36,31 @@ const health = (url, ca) =>
       .on('error', reject);
   });
 
-/** One `npm start` (or `node dist/server.js`): ms from spawn to the first answered health request; stopped after. */
+const IDLE_MS = 2000;
+
+/** The service's own process: npm's child under `npm start` (the script execs node), else the spawned one. */
+function serviceProcess(pid, direct) {
+  if (direct) return pid;
+  const children = fs
+    .readdirSync(`/proc/${pid}/task`)
+    .flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+  return children.map(Number).find((c) => fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('dist/server.js'));
+}
+
+/** VmRSS of a process in MiB, or undefined without /proc. */
+function rssMiB(pid) {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One `npm start` (or `node dist/server.js`): ms from spawn to the first answered health request, and the
+ * service process's RSS 2 s later (undefined without /proc); stopped after.
+ */
 async function npmStart(direct = false) {
   const t0 = performance.now();
   const server = spawn(direct ? process.execPath : 'npm', direct ? ['dist/server.js'] : ['start'], {
@@ -55,7 +81,10 @@ async function npmStart(direct = false) {
       server.on('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
     });
     await health(ready.url, fs.readFileSync(ready.caFile));
-    return performance.now() - t0;
+    const ms = performance.now() - t0;
+    const pid = fs.existsSync('/proc/self/status') ? serviceProcess(server.pid, direct) : undefined;
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    return { ms, rss: pid === undefined ? undefined : rssMiB(pid) };
   } finally {
     // npm passes SIGTERM on to the server (README "Quick start"); the whole group only if that did not stop it.
     server.kill('SIGTERM');
@@ -106,19 +135,31 @@ try {
   const created = [];
   const imported = [];
   const fresh = [];
+  const rss = [];
   for (let i = 0; i < runs; i++) {
-    npm.push(await npmStart());
-    node.push(await npmStart(true));
+    const viaNpm = await npmStart();
+    const direct = await npmStart(true);
+    npm.push(viaNpm.ms);
+    node.push(direct.ms);
+    rss.push(...[viaNpm.rss, direct.rss].filter((r) => r !== undefined));
     const p = await programmatic(true);
     imported.push(p.importMs);
     created.push(p.createMs);
     fresh.push((await programmatic(false)).createMs);
     console.log(
-      `run ${i + 1}: npm start ${npm.at(-1).toFixed(0)} ms, node dist/server.js ${node.at(-1).toFixed(0)} ms; import ${p.importMs.toFixed(0)} ms, create() ${p.createMs.toFixed(0)} ms (dataDir), ${fresh.at(-1).toFixed(0)} ms (fresh temporary)`,
+      `run ${i + 1}: npm start ${npm.at(-1).toFixed(0)} ms, node dist/server.js ${node.at(-1).toFixed(0)} ms${
+        viaNpm.rss === undefined ? '' : ` (idle RSS ${viaNpm.rss.toFixed(1)} / ${direct.rss?.toFixed(1)} MiB)`
+      }; import ${p.importMs.toFixed(0)} ms, create() ${p.createMs.toFixed(0)} ms (dataDir), ${fresh.at(-1).toFixed(0)} ms (fresh temporary)`,
     );
   }
   summary('npm start → first answered request', npm);
   summary('node dist/server.js → first answered request', node);
+  if (rss.length) {
+    const sorted = [...rss].sort((a, b) => a - b);
+    console.log(
+      `service process RSS ${IDLE_MS / 1000} s after its first answer: median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} MiB, range ${sorted[0].toFixed(1)}–${sorted.at(-1).toFixed(1)} MiB (${rss.length} starts)`,
+    );
+  }
   summary("import('graph-meetings')", imported);
   summary('GraphMeetingsServer.create({ dataDir }) → first answered request', created);
   summary('GraphMeetingsServer.create() (fresh temporary dataDir, new CA) → first answered request', fresh);

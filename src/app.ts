@@ -128,14 +128,14 @@ declare module 'fastify' {
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   // One byte budget for every cache in the process (issue #11 item 1).
   cacheBudget.configure(config.cacheBudgetBytes);
-  const tls = loadTls(config);
+  const tls = await loadTls(config);
   const adminKey = loadAdminKey(config.adminKey, config.dataDir);
   // Read and validated before the store opens, so a bad fixture stops the start with its own message.
-  const seedFile = config.seedFile === undefined ? undefined : parseSeedFile(readSeedFile(config.seedFile), config.seedFile);
+  const seedFile = config.seedFile === undefined ? undefined : await parseSeedFile(readSeedFile(config.seedFile), config.seedFile);
   const emulatorClock = deps.clock instanceof EmulatorClock ? deps.clock : new EmulatorClock(deps.clock ? { source: deps.clock } : {});
   const clock = emulatorClock.now;
   const impersonating = config.impersonation.enabled;
-  const impersonationTls = impersonating ? ensureImpersonationTls(config.dataDir, IMPERSONATED_HOSTS, caNames(config)) : undefined;
+  const impersonationTls = impersonating ? await ensureImpersonationTls(config.dataDir, IMPERSONATED_HOSTS, caNames(config)) : undefined;
   const store =
     deps.store ?? openStore({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'graph-meetings.sqlite') });
   const ownsStore = deps.store === undefined;
@@ -485,7 +485,7 @@ function caNames(config: Config): string[] {
   return names;
 }
 
-function loadTls(config: Config): TlsMaterial | undefined {
+async function loadTls(config: Config): Promise<TlsMaterial | undefined> {
   switch (config.tls.mode) {
     case 'off':
       return undefined;

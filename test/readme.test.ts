@@ -189,8 +189,8 @@ describe("the README's snippets, run against a real server", { skip: !built && '
     const base = `snippet-${s.line}`;
 
     if (s.mode === 'seed-file') {
-      test(`${name} is a valid seed file`, () => {
-        parseSeedFile(s.code, `README.md line ${s.line}`);
+      test(`${name} is a valid seed file`, async () => {
+        await parseSeedFile(s.code, `README.md line ${s.line}`);
       });
     } else if (s.lang === 'json') {
       test(`${name} parses`, () => {

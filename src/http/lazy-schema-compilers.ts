@@ -1,5 +1,7 @@
-import AjvCompiler from '@fastify/ajv-compiler';
-import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
+import { createRequire } from 'node:module';
+import type AjvCompiler from '@fastify/ajv-compiler';
+import type * as FjsCompiler from '@fastify/fast-json-stringify-compiler';
+import type { SerializerFactory } from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';
 
 type SchemaController = NonNullable<FastifyServerOptions['schemaController']>;
@@ -14,13 +16,22 @@ type Compile = (data: unknown, context?: unknown) => unknown;
  * fails that route's first request (every route's schemas are exercised by the test suite) instead of the start.
  */
 export function lazySchemaCompilers(): SchemaController {
-  const buildValidator = AjvCompiler();
-  const buildSerializer = SerializerSelector();
+  // The compiler packages are loaded, and their Ajv instance built, on the first compile too (issue #20): Fastify
+  // asks for each plugin context's compiler as its routes are registered, and Ajv's constructor compiles its
+  // meta-schemas there; about 40 ms of every start and the modules' memory, in a process that may never validate.
+  const require = createRequire(import.meta.url);
+  let validatorPool: ReturnType<typeof AjvCompiler> | undefined;
+  let serializerPool: SerializerFactory | undefined;
+  const ajvCompiler = () => (validatorPool ??= (require('@fastify/ajv-compiler') as typeof AjvCompiler)());
+  const fjsCompiler = () =>
+    (serializerPool ??= (require('@fastify/fast-json-stringify-compiler') as typeof FjsCompiler).SerializerSelector());
+
   const validators: AjvCompiler.BuildCompilerFromPool = (externalSchemas, options) => {
-    const compile = buildValidator(externalSchemas, options);
+    let compile: ReturnType<AjvCompiler.BuildCompilerFromPool> | undefined;
+    const compiler = () => (compile ??= ajvCompiler()(externalSchemas, options));
     return (route) => {
       let fn: (Compile & { errors?: unknown; schemaEnv?: unknown }) | undefined;
-      const get = () => (fn ??= compile(route) as unknown as Compile);
+      const get = () => (fn ??= compiler()(route) as unknown as Compile);
       const lazy = Object.defineProperties(
         (data: unknown, context?: unknown) => {
           const validate = get();
@@ -31,14 +42,15 @@ export function lazySchemaCompilers(): SchemaController {
         // Fastify passes Ajv's root parent (so a root value can be coerced) when the function has a schemaEnv.
         { schemaEnv: { get: () => get() && fn!.schemaEnv, enumerable: true } },
       ) as Compile & { errors?: unknown };
-      return lazy as unknown as ReturnType<ReturnType<typeof buildValidator>>;
+      return lazy as unknown as ReturnType<ReturnType<AjvCompiler.BuildCompilerFromPool>>;
     };
   };
   const serializers: SerializerFactory = (externalSchemas, options) => {
-    const compile = buildSerializer(externalSchemas, options);
+    let compile: ReturnType<SerializerFactory> | undefined;
+    const compiler = () => (compile ??= fjsCompiler()(externalSchemas, options));
     return (route) => {
       let fn: ((doc: unknown) => string) | undefined;
-      return (doc: unknown) => (fn ??= compile(route))(doc);
+      return (doc: unknown) => (fn ??= compiler()(route))(doc);
     };
   };
   return { compilersFactory: { buildValidator: validators, buildSerializer: serializers } };

@@ -1,8 +1,9 @@
-import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, generateKeyPair, randomBytes, sign } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type forgeModule from 'node-forge';
 import { ensurePrivateDir, makePrivate } from '../storage/data-dir.js';
 
@@ -31,7 +32,7 @@ const RENEW_BEFORE_MS = 30 * 86_400_000;
  * `caNames`: every name a new CA may certify (its X.509 name constraints, issue #11 item 10). Pass the
  * same full list to both ensure functions, since whichever runs first creates the CA.
  */
-export function ensureLocalTls(dataDir: string, extraHosts: string[] = [], caNames: readonly string[] = []): TlsMaterial {
+export async function ensureLocalTls(dataDir: string, extraHosts: string[] = [], caNames: readonly string[] = []): Promise<TlsMaterial> {
   const dir = path.join(dataDir, 'tls');
   ensurePrivateDir(dir);
   const files = {
@@ -41,8 +42,7 @@ export function ensureLocalTls(dataDir: string, extraHosts: string[] = [], caNam
     key: path.join(dir, 'server-key.pem'),
   };
   const hosts = [...new Set(['localhost', '127.0.0.1', '::1', ...extraHosts.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())])];
-  const createdCa = ensureCa(files.ca, files.caKey, [...caNames, ...hosts]);
-  ensureServerCert(files, hosts, createdCa);
+  const createdCa = await ensureCertificates(files, hosts, [...caNames, ...hosts]);
   return { key: fs.readFileSync(files.key, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), caPath: files.ca, createdCa };
 }
 
@@ -51,7 +51,11 @@ export function ensureLocalTls(dataDir: string, extraHosts: string[] = [], caNam
  * Microsoft's own host names, kept apart from the service's own certificate and served only to clients
  * whose SNI asks for one of those names. DATA_DIR/tls/impersonation.pem and impersonation-key.pem (0600).
  */
-export function ensureImpersonationTls(dataDir: string, hosts: readonly string[], caNames: readonly string[] = []): TlsMaterial {
+export async function ensureImpersonationTls(
+  dataDir: string,
+  hosts: readonly string[],
+  caNames: readonly string[] = [],
+): Promise<TlsMaterial> {
   const dir = path.join(dataDir, 'tls');
   ensurePrivateDir(dir);
   const files = {
@@ -60,36 +64,49 @@ export function ensureImpersonationTls(dataDir: string, hosts: readonly string[]
     cert: path.join(dir, 'impersonation.pem'),
     key: path.join(dir, 'impersonation-key.pem'),
   };
-  const createdCa = ensureCa(files.ca, files.caKey, [...caNames, ...hosts]);
-  ensureServerCert(files, [...hosts], createdCa);
+  const createdCa = await ensureCertificates(files, [...hosts], [...caNames, ...hosts]);
   return { key: fs.readFileSync(files.key, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), caPath: files.ca, createdCa };
 }
 
 /**
- * Creates the CA when DATA_DIR has none; true when it did. A CA made before name constraints existed has
- * none and keeps working (clients already trust it). A CA with constraints that do not cover a name now
- * needed (PUBLIC_URL changed, IMPERSONATE turned on) could not certify it, so a new CA replaces it; the
- * start-up log then says to trust the new ca.pem, as on a first start.
+ * Creates the CA when DATA_DIR has none, and the server certificate when it is missing, no longer usable or the
+ * CA is new; true when the CA was created. A CA made before name constraints existed has none and keeps working
+ * (clients already trust it). A CA with constraints that do not cover a name now needed (PUBLIC_URL changed,
+ * IMPERSONATE turned on) could not certify it, so a new CA replaces it; the start-up log then says to trust the
+ * new ca.pem, as on a first start.
+ *
+ * The RSA keys are generated off the main thread, both at once when both are needed (issue #20: a fresh
+ * GraphMeetingsServer.create() generated them one after the other, about 0.3 s of its start, and they are
+ * independent: the CA signs the server certificate, but only once both keys exist).
  */
-function ensureCa(caFile: string, caKeyFile: string, names: readonly string[]): boolean {
+async function ensureCertificates(
+  files: { ca: string; caKey: string; cert: string; key: string },
+  hosts: string[],
+  names: readonly string[],
+): Promise<boolean> {
   const permitted = [...new Set(['localhost', '127.0.0.1', '::1', ...names.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase())])];
-  if (fs.existsSync(caFile) && fs.existsSync(caKeyFile)) {
-    const existing = permittedNames(fs.readFileSync(caFile, 'utf8'));
-    if (existing === undefined || permitted.every((n) => covers(existing, n))) return false;
+  const createCaNow = !caUsable(files.ca, files.caKey, permitted);
+  if (!createCaNow && serverCertUsable(files.cert, files.key, fs.readFileSync(files.ca, 'utf8'), hosts)) return false;
+  const generating = Promise.all([createCaNow ? rsaKeyPair() : undefined, rsaKeyPair()]);
+  // Loading node-forge (about 0.1 s) overlaps the generation instead of following it.
+  loadForge();
+  const [caKeys, serverKeys] = await generating;
+  if (caKeys) {
+    const ca = createCa(permitted, caKeys);
+    writePrivate(files.caKey, ca.key);
+    writePrivate(files.ca, ca.cert);
   }
-  const ca = createCa(permitted);
-  writePrivate(caKeyFile, ca.key);
-  writePrivate(caFile, ca.cert);
-  return true;
+  const server = createServerCert(fs.readFileSync(files.ca, 'utf8'), fs.readFileSync(files.caKey, 'utf8'), hosts, serverKeys);
+  writePrivate(files.key, server.key);
+  writePrivate(files.cert, server.cert);
+  return createCaNow;
 }
 
-function ensureServerCert(files: { ca: string; caKey: string; cert: string; key: string }, hosts: string[], createdCa: boolean) {
-  const caPem = fs.readFileSync(files.ca, 'utf8');
-  if (createdCa || !serverCertUsable(files.cert, files.key, caPem, hosts)) {
-    const server = createServerCert(caPem, fs.readFileSync(files.caKey, 'utf8'), hosts);
-    writePrivate(files.key, server.key);
-    writePrivate(files.cert, server.cert);
-  }
+/** Whether DATA_DIR's CA exists and may certify every permitted name (see ensureCertificates). */
+function caUsable(caFile: string, caKeyFile: string, permitted: readonly string[]): boolean {
+  if (!fs.existsSync(caFile) || !fs.existsSync(caKeyFile)) return false;
+  const existing = permittedNames(fs.readFileSync(caFile, 'utf8'));
+  return existing === undefined || permitted.every((n) => covers(existing, n));
 }
 
 /** Every file in DATA_DIR is 0600 (issue #11 item 4); clients read the CA certificate as the same user. */
@@ -120,13 +137,32 @@ const require = createRequire(import.meta.url);
 const loadForge = () => require('node-forge') as typeof forgeModule;
 const loadAsn1 = () => require('node-forge/lib/asn1') as typeof forgeModule.asn1;
 
-function rsaKeyPair() {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+interface KeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
+/** A 2048-bit RSA key pair, generated on libuv's thread pool. */
+function rsaKeyPair(): Promise<KeyPair> {
+  return promisify(generateKeyPair)('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
-  return { privateKey, publicKey };
+}
+
+/**
+ * Signs a forge certificate with node:crypto: forge's own RSA is pure JavaScript, about 80 ms per certificate in
+ * the CPU profile of a first start (issue #20). forge's cert.sign(key, md) feeds the DER of the to-be-signed
+ * certificate to md.update and takes key.sign(md) as the signature; here md keeps those bytes and key.sign
+ * returns their RSASSA-PKCS1-v1_5 SHA-256 signature, the algorithm forge writes into the certificate for a
+ * 'sha256' digest (sha256WithRSAEncryption), so the certificate is the one forge would have produced.
+ */
+function signCertificate(cert: forgeModule.pki.Certificate, privateKeyPem: string) {
+  let tbs = '';
+  const md = { algorithm: 'sha256', update: (bytes: string) => void (tbs += bytes) };
+  const key = { sign: () => sign('sha256', Buffer.from(tbs, 'binary'), privateKeyPem).toString('binary') };
+  cert.sign(key as unknown as forgeModule.pki.rsa.PrivateKey, md as unknown as forgeModule.md.MessageDigest);
 }
 
 function baseCert(publicKeyPem: string, days: number) {
@@ -210,9 +246,8 @@ function covers(permitted: string[], name: string): boolean {
   return permitted.some((p) => !net.isIP(p) && (name === p || name.endsWith(`.${p}`)));
 }
 
-function createCa(names: readonly string[]): { cert: string; key: string } {
+function createCa(names: readonly string[], keys: KeyPair): { cert: string; key: string } {
   const forge = loadForge();
-  const keys = rsaKeyPair();
   const cert = baseCert(keys.publicKey, CA_DAYS);
   const subject = [
     { name: 'commonName', value: `graph-meetings local CA ${randomBytes(4).toString('hex')}` },
@@ -226,14 +261,13 @@ function createCa(names: readonly string[]): { cert: string; key: string } {
     { name: 'subjectKeyIdentifier' },
     nameConstraints(names),
   ]);
-  cert.sign(forge.pki.privateKeyFromPem(keys.privateKey), forge.md.sha256.create());
+  signCertificate(cert, keys.privateKey);
   return { cert: forge.pki.certificateToPem(cert), key: keys.privateKey };
 }
 
-function createServerCert(caPem: string, caKeyPem: string, hosts: string[]): { cert: string; key: string } {
+function createServerCert(caPem: string, caKeyPem: string, hosts: string[], keys: KeyPair): { cert: string; key: string } {
   const forge = loadForge();
   const ca = forge.pki.certificateFromPem(caPem);
-  const keys = rsaKeyPair();
   const cert = baseCert(keys.publicKey, SERVER_DAYS);
   cert.setSubject([{ name: 'commonName', value: hosts[0] ?? 'localhost' }]);
   cert.setIssuer(ca.subject.attributes);
@@ -245,6 +279,6 @@ function createServerCert(caPem: string, caKeyPem: string, hosts: string[]): { c
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(forge.pki.privateKeyFromPem(caKeyPem), forge.md.sha256.create());
+  signCertificate(cert, caKeyPem);
   return { cert: forge.pki.certificateToPem(cert), key: keys.privateKey };
 }

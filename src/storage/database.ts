@@ -14,7 +14,7 @@ import {
   type MigrationResultSet,
   type QueryResult,
 } from 'kysely';
-import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { LazySqliteCheckpointer } from './sqlite-checkpointer.js';
 import { BUSY_TIMEOUT_MS, SqliteGroupCommit } from './sqlite-group-commit.js';
 import { migrations } from './migrations/index.js';
 import { ensurePrivateDir, ensurePrivateFile, makePrivate } from './data-dir.js';
@@ -67,7 +67,8 @@ export interface StoreOptions {
   poolSize?: number;
   /**
    * SQLite: checkpoint the WAL from a background thread rather than inside request commits
-   * (sqlite-checkpointer.ts). On by default for files; off for throwaway in-memory stores.
+   * (sqlite-checkpointer.ts), started once the WAL first holds frames. On by default for files; off for
+   * throwaway in-memory stores.
    */
   backgroundCheckpoints?: boolean;
 }
@@ -132,7 +133,7 @@ export function openStore(options: StoreOptions): Store {
   sqlite.pragma('foreign_keys = ON');
   const checkpointer =
     options.sqliteFile !== ':memory:' && options.backgroundCheckpoints !== false
-      ? new SqliteCheckpointer({ file: options.sqliteFile, restartBytes: WAL_LIMIT_BYTES })
+      ? new LazySqliteCheckpointer({ file: options.sqliteFile, restartBytes: WAL_LIMIT_BYTES })
       : undefined;
   // With the checkpointer, a commit checkpoints only once the WAL passes 160 MiB, far beyond the thread's
   // own limit (so only if the thread died or cannot keep up): the WAL stays bounded either way. When a
@@ -233,6 +234,9 @@ export async function migrateToLatest(db: Kysely<Database>, target?: string, att
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
+    // Names sort by code unit (migrations/index.ts), the order Kysely resolves them in. Its default for ordering
+    // the executed ones, localeCompare, builds ICU's collator on first use: about 40 ms of every start (issue #20).
+    nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
   });
   const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
   const once = async (): Promise<MigrationResultSet> => {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -96,5 +97,59 @@ export class SqliteCheckpointer {
     await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, 2000)))]);
     clearTimeout(timer);
     await this.#worker.terminate();
+  }
+}
+
+/**
+ * The checkpointer, started once the WAL first holds frames (issue #20: idle memory). The thread is a second V8
+ * isolate with its own connection, about 9 MiB of resident memory (measured on an idle `npm start`), and it
+ * only ever has work after a write: an idle service, or a start on an existing data directory that finds nothing
+ * to migrate or seed, never appends to the WAL (SQLite deletes it on a clean close and recreates it empty).
+ * Whatever writes, in this process or another one sharing the file (WORKERS > 1, the CLI), the WAL file grows,
+ * so its size is what is watched: fs.watchFile stats it off the main thread every `pollMs` and never keeps the
+ * process alive. Until the thread runs, a commit still does not checkpoint below the connections' fallback
+ * threshold (160 MiB, database.ts), far more than one poll interval of writes, so commits never checkpoint
+ * inline because of the delay.
+ */
+export class LazySqliteCheckpointer {
+  readonly #options: CheckpointerOptions;
+  readonly #wal: string;
+  readonly #pollMs: number;
+  #checkpointer: SqliteCheckpointer | undefined;
+  #stopped = false;
+  readonly #onChange = (current: fs.Stats) => {
+    if (current.size > 0) this.#start();
+  };
+
+  constructor(options: CheckpointerOptions & { pollMs?: number }) {
+    this.#options = options;
+    this.#wal = `${options.file}-wal`;
+    this.#pollMs = options.pollMs ?? 500;
+    let size = 0;
+    try {
+      size = fs.statSync(this.#wal).size;
+    } catch {
+      // No WAL yet: the first connection to use the database creates it.
+    }
+    // Frames left by a process that did not close cleanly, or written by another one, need the thread at once.
+    if (size > 0) this.#start();
+    else fs.watchFile(this.#wal, { persistent: false, interval: this.#pollMs }, this.#onChange);
+  }
+
+  /** Whether the thread has been started (for tests). */
+  get started(): boolean {
+    return this.#checkpointer !== undefined;
+  }
+
+  #start() {
+    if (this.#checkpointer || this.#stopped) return;
+    fs.unwatchFile(this.#wal, this.#onChange);
+    this.#checkpointer = new SqliteCheckpointer(this.#options);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    fs.unwatchFile(this.#wal, this.#onChange);
+    await this.#checkpointer?.stop();
   }
 }

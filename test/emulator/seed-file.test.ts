@@ -161,8 +161,8 @@ describe('SEED_FILE validation', () => {
     ],
   ];
   for (const [what, content, message] of bad) {
-    test(`${what}: a clear error naming the place`, () => {
-      assert.throws(
+    test(`${what}: a clear error naming the place`, async () => {
+      await assert.rejects(
         () => parseSeedFile(typeof content === 'string' ? content : JSON.stringify(content), '/x/seed.json'),
         (err: unknown) => {
           assert.ok(err instanceof SeedFileError);

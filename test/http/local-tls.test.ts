@@ -77,7 +77,7 @@ describe('local CA name constraints (issue #11 item 10)', () => {
 
   test('a new CA carries critical name constraints; Node accepts its server certificate by name and by IP', async () => {
     const dir = tempDir();
-    const m = ensureLocalTls(dir, ['meetings.example.com'], ['localhost', '127.0.0.1', '::1', 'meetings.example.com']);
+    const m = await ensureLocalTls(dir, ['meetings.example.com'], ['localhost', '127.0.0.1', '::1', 'meetings.example.com']);
     assert.equal(m.createdCa, true);
     const caPem = fs.readFileSync(m.caPath!, 'utf8');
     const ext = (forge.pki.certificateFromPem(caPem).extensions as Array<{ id: string; critical?: boolean }>).find(
@@ -93,7 +93,7 @@ describe('local CA name constraints (issue #11 item 10)', () => {
 
   test("Node's TLS client refuses a certificate the CA's key signs for a name outside its constraints", async () => {
     const dir = tempDir();
-    const m = ensureLocalTls(dir, [], ['localhost', '127.0.0.1', '::1']);
+    const m = await ensureLocalTls(dir, [], ['localhost', '127.0.0.1', '::1']);
     const caPem = fs.readFileSync(m.caPath!, 'utf8');
     const caKey = fs.readFileSync(path.join(dir, 'tls', 'ca-key.pem'), 'utf8');
     const inside = issue(caPem, caKey, 'api.localhost');
@@ -123,17 +123,17 @@ describe('local CA name constraints (issue #11 item 10)', () => {
     fs.mkdirSync(path.join(dir, 'tls'), { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(dir, 'tls', 'ca.pem'), oldPem, { mode: 0o600 });
     fs.writeFileSync(path.join(dir, 'tls', 'ca-key.pem'), keys.privateKey, { mode: 0o600 });
-    const m = ensureLocalTls(dir, ['meetings.example.com'], ['meetings.example.com']);
+    const m = await ensureLocalTls(dir, ['meetings.example.com'], ['meetings.example.com']);
     assert.equal(m.createdCa, false);
     assert.equal(fs.readFileSync(m.caPath!, 'utf8'), oldPem, 'the old CA is kept');
     assert.equal(await handshake(m, oldPem, 'meetings.example.com'), 'ok');
 
     const dir2 = tempDir();
-    const first = ensureLocalTls(dir2, [], []);
+    const first = await ensureLocalTls(dir2, [], []);
     const firstPem = fs.readFileSync(first.caPath!, 'utf8');
-    const again = ensureLocalTls(dir2, [], []);
+    const again = await ensureLocalTls(dir2, [], []);
     assert.equal(again.createdCa, false, 'covered: kept');
-    const moved = ensureLocalTls(dir2, ['other.example.org'], ['other.example.org']);
+    const moved = await ensureLocalTls(dir2, ['other.example.org'], ['other.example.org']);
     assert.equal(moved.createdCa, true, 'a name the constraints do not cover: a new CA');
     assert.notEqual(fs.readFileSync(moved.caPath!, 'utf8'), firstPem);
     assert.equal(await handshake(moved, fs.readFileSync(moved.caPath!, 'utf8'), 'other.example.org'), 'ok');

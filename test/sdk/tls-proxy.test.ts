@@ -19,7 +19,7 @@ const C = DEMO.contoso;
 
 /** A minimal TLS-terminating reverse proxy to http://127.0.0.1:upstream, keeping or rewriting Host. */
 async function startProxy(dir: string, rewriteHost: boolean) {
-  const tls = ensureLocalTls(dir);
+  const tls = await ensureLocalTls(dir);
   let upstream = 0;
   const server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     const headers = { ...req.headers, ...(rewriteHost ? { host: `127.0.0.1:${upstream}` } : {}) };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { migrateToLatest, openStore, type Store } from '../../src/storage/database.js';
 import { insertMeeting, MeetingReads } from '../../src/storage/repositories/meeting-repository.js';
-import { SqliteCheckpointer } from '../../src/storage/sqlite-checkpointer.js';
+import { LazySqliteCheckpointer, SqliteCheckpointer } from '../../src/storage/sqlite-checkpointer.js';
 import { makeMeeting } from './fixtures.js';
 
 const size = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size : 0);
@@ -53,6 +53,39 @@ describe('SQLite WAL checkpoints in a background thread', () => {
       assert.ok(size(file) < 150 * 4096, `database file ${size(file)} bytes`);
       assert.ok(size(`${file}-wal`) > 150 * 4096);
     } finally {
+      await store.close();
+    }
+  });
+
+  test('the thread starts only once something is written, so an idle store has none (issue #20: idle memory)', async () => {
+    const { file, store } = await storeWithMeetings('lazy.sqlite', 0, { backgroundCheckpoints: false });
+    // Checkpoint what the migrations wrote, as a clean close would have: the WAL is then empty, as on a restart.
+    await store.db.executeQuery({ sql: 'PRAGMA wal_checkpoint(TRUNCATE)', parameters: [], query: { kind: 'RawNode' } } as never);
+    const checkpointer = new LazySqliteCheckpointer({ file, intervalMs: 20, pollMs: 20 });
+    try {
+      // Reads do not start it.
+      const reads = new MeetingReads(store.db, store.read);
+      assert.equal(await reads.byId('no-such-meeting'), undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(checkpointer.started, false);
+      const meetings = Array.from({ length: 150 }, () => makeMeeting());
+      await Promise.all(meetings.map((m) => insertMeeting(store.db, m, store.write)));
+      await until('the thread to start', () => checkpointer.started);
+      await until('the database file to grow', () => size(file) > 150 * 4096);
+    } finally {
+      await checkpointer.stop();
+      await store.close();
+    }
+  });
+
+  test('a WAL that already holds frames starts the thread at once', async () => {
+    const { file, store } = await storeWithMeetings('lazy-frames.sqlite', 20, { backgroundCheckpoints: false });
+    const checkpointer = new LazySqliteCheckpointer({ file, intervalMs: 20, pollMs: 20 });
+    try {
+      assert.ok(size(`${file}-wal`) > 0);
+      assert.equal(checkpointer.started, true);
+    } finally {
+      await checkpointer.stop();
       await store.close();
     }
   });
