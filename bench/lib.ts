@@ -159,24 +159,31 @@ export async function load(
   };
 }
 
-/** Resident memory of a process and its children (cluster workers), in MiB, from /proc. */
-export function rssMiB(pid: number): number {
-  const pids = [pid];
+/** A process and its children (cluster workers), from /proc; the process alone where that is missing. */
+function processTree(pid: number): number[] {
   try {
-    const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    pids.push(...children);
+    return [pid, ...fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
   } catch {
-    // not Linux: the process alone
+    return [pid];
   }
-  let kib = 0;
-  for (const p of pids) {
+}
+
+/** Sums `read(pid)` over a process tree, skipping processes that exited meanwhile. */
+function sumOverTree(pid: number, read: (p: number) => number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
     try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
-      kib += Number(m?.[1] ?? 0);
+      total += read(p);
     } catch {
       // exited
     }
   }
+  return total;
+}
+
+/** Resident memory of a process and its children (cluster workers), in MiB, from /proc. */
+export function rssMiB(pid: number): number {
+  const kib = sumOverTree(pid, (p) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0));
   return Math.round(kib / 1024);
 }
 
@@ -268,20 +275,9 @@ export const median = (xs: number[]) => {
  * the service and its ceiling, but adds little to the work each request costs. 0 where /proc is missing.
  */
 export function cpuSeconds(pid: number): number {
-  const pids = [pid];
-  try {
-    pids.push(...fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch {
-    return 0;
-  }
-  let ticks = 0;
-  for (const p of pids) {
-    try {
-      const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited
-    }
-  }
+  const ticks = sumOverTree(pid, (p) => {
+    const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  });
   return ticks / 100; // USER_HZ is 100 on Linux
 }
